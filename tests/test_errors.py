@@ -1,0 +1,117 @@
+"""Bad input: built-in exceptions naming the operation and the offending value."""
+
+from __future__ import annotations
+
+import fractions
+
+import pytest
+
+from autograd_tiny import Value
+
+
+@pytest.mark.parametrize("bad", ["2.0", None, [1.0], 1 + 2j, True, Value(1.0)])
+def test_non_real_data_is_a_type_error(bad):
+    with pytest.raises(TypeError, match="Value data must be a real number"):
+        Value(bad)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_data_is_a_value_error(bad):
+    with pytest.raises(ValueError, match="must be finite"):
+        Value(bad)
+
+
+def test_fraction_is_a_real_number():
+    assert Value(fractions.Fraction(1, 4)).data == 0.25
+
+
+@pytest.mark.parametrize("op", ["+", "-", "*", "/", "**"])
+@pytest.mark.parametrize("bad", ["a", 1j, None, True])
+def test_non_real_operand_is_a_type_error_naming_the_op(op, bad):
+    x = Value(2.0)
+    with pytest.raises(TypeError, match="real number"):
+        eval(f"x {op} bad", {"x": x, "bad": bad})  # test-only eval of a fixed operator
+    with pytest.raises(TypeError):
+        eval(f"bad {op} x", {"x": x, "bad": bad})
+
+
+def test_label_must_be_text():
+    with pytest.raises(TypeError, match="label"):
+        Value(1.0, label=3)
+
+
+@pytest.mark.parametrize("u", [0.0, -1.0, -1e-300])
+def test_log_of_non_positive_names_log_and_value(u):
+    with pytest.raises(ValueError, match=r"log\(" + str(u).replace("-", r"\-").replace(".", r"\.")):
+        Value(u).log()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: Value(1.0) / 0, lambda: Value(1.0) / Value(0.0), lambda: 3 / Value(0.0)],
+)
+def test_division_by_zero(make):
+    with pytest.raises(ZeroDivisionError, match="division by zero"):
+        make()
+
+
+@pytest.mark.parametrize("exponent", [-1, -0.5, Value(-2.0)])
+def test_zero_to_a_negative_power(exponent):
+    with pytest.raises(ZeroDivisionError, match=r"0\.0 \*\* -"):
+        Value(0.0) ** exponent
+
+
+def test_negative_base_non_integer_power():
+    with pytest.raises(ValueError, match=r"-8\.0 \*\* 0\.5"):
+        Value(-8.0) ** 0.5
+    with pytest.raises(ValueError, match=r"sqrt\(-4\.0\)"):
+        Value(-4.0).sqrt()
+    with pytest.raises(ValueError, match=r"-2\.0 \*\* Value"):
+        Value(-2.0) ** Value(2.0)
+    with pytest.raises(ValueError, match="non-negative"):
+        (-2) ** Value(0.5)
+
+
+def test_negative_base_integer_power_is_fine():
+    x = Value(-3.0)
+    y = x**2
+    y.backward()
+    assert (y.data, x.grad) == (9.0, -6.0)
+
+
+def test_infinite_derivative_is_refused():
+    with pytest.raises(ValueError, match="not differentiable at 0"):
+        Value(0.0).sqrt()
+
+
+def test_overflow_names_the_op():
+    with pytest.raises(OverflowError, match=r"exp\(1000\.0\)"):
+        Value(1000.0).exp()
+    with pytest.raises(OverflowError, match=r"\*\*"):
+        Value(10.0) ** 400
+    with pytest.raises(OverflowError, match=r"\*\(1e\+200, 1e\+200\)"):
+        Value(1e200) * Value(1e200)
+    with pytest.raises(OverflowError, match=r"\+"):
+        Value(1.7e308) + Value(1.7e308)
+
+
+def test_no_attribute_typos():
+    with pytest.raises(AttributeError):
+        Value(1.0).gard = 2.0  # type: ignore[attr-defined]
+
+
+def test_non_number_gradient_seed():
+    with pytest.raises(TypeError, match="backward"):
+        Value(1.0).backward("1")
+
+
+def test_from_op_checks_a_user_defined_primitive():
+    u = Value(1.0)
+    with pytest.raises(ValueError, match="mysin: 1 parents but 2 local derivatives"):
+        Value.from_op(0.8, "mysin", (u,), (0.5, 0.5))
+    with pytest.raises(TypeError, match="mysin: every parent must be a Value"):
+        Value.from_op(0.8, "mysin", (1.0,), (0.5,))
+    with pytest.raises(ValueError, match="mysin: local derivatives must be finite"):
+        Value.from_op(0.8, "mysin", (u,), (float("inf"),))
+    with pytest.raises(TypeError, match="mysin: the result must be a real number"):
+        Value.from_op("0.8", "mysin", (u,), (0.5,))

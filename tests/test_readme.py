@@ -1,0 +1,38 @@
+"""The README's examples print exactly what the README says they print."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+# a ```python block followed (after some prose) by the ```text block that shows its output
+PAIR = re.compile(r"```python\n(.*?)```\n(?:(?!```).)*?```text\n(.*?)```", re.S)
+
+
+def _pairs():
+    return PAIR.findall(README.read_text(encoding="utf-8"))
+
+
+def test_readme_has_examples_with_output():
+    assert len(_pairs()) >= 3
+
+
+@pytest.mark.parametrize("code, expected", _pairs())
+def test_readme_example_prints_what_it_claims(code, expected):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {"__name__": "__readme__"})
+    assert out.getvalue() == expected
+
+
+def test_ci_runs_the_readme_test_command():
+    text = README.read_text(encoding="utf-8")
+    m = re.search(r"<!-- test-command[^>]*-->\n```bash\n(.+)\n```", text)
+    assert m, "README must mark its test command for .ci/run"
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert "test-command" in ci  # .ci/run reads the marked line rather than keeping a copy
