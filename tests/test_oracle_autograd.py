@@ -9,6 +9,7 @@ import math
 
 import autograd
 import autograd.numpy as anp
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -111,11 +112,14 @@ def test_random_graphs_match_autograd(inputs, steps):
     xs, out, program = _build(inputs, steps)
     out.backward()
     f = _replay(program, len(inputs))
-    expected = f(*inputs)
+    # autograd differentiates tanh as 1/cosh², and cosh overflows (to a correct 0 derivative,
+    # with a warning) for |u| > 710: the oracle's own business, so its warning is silenced.
+    with np.errstate(over="ignore"):
+        expected = f(*inputs)
+        grads = [float(autograd.grad(f, k)(*inputs)) for k in range(len(xs))]
     assert _close(out.data, float(expected)), (out.data, expected)
     for k, x in enumerate(xs):
-        g = float(autograd.grad(f, k)(*inputs))
-        assert _close(x.grad, g), (k, x.grad, g, program)
+        assert _close(x.grad, grads[k]), (k, x.grad, grads[k], program)
 
 
 # ---- micrograd's two test expressions (its tests check them against PyTorch) ----
