@@ -19,6 +19,10 @@ y the result):
     tanh u    ∂/∂u = 1 − y²                         (d tanh(u)/du = 1 − tanh²(u))
     σ(u)      ∂/∂u = y·(1 − y)                      (σ′ = σ(1 − σ))
     relu u    ∂/∂u = 1 if u > 0 else 0              (ReLU′(0) = 0, as the chapter and PyTorch)
+    leaky u   ∂/∂u = 1 if u > 0 else slope
+    softplus  ∂/∂u = σ(u)                           (softplus(u) = log(1 + eᵘ))
+    |u|       ∂/∂u = sign(u), 0 at u = 0
+    sin u     ∂/∂u = cos u;    cos u   ∂/∂u = −sin u
 
 and each is written once, in the method that makes the node. Subtraction, negation, division,
 sqrt and the other conveniences are built from these primitives in one line each.
@@ -173,20 +177,38 @@ class Value:
 
     def sigmoid(self) -> Value:
         """Logistic sigmoid σ(u) = 1 / (1 + e⁻ᵘ), exact 0 or 1 far out, never overflowing."""
-        u = self.data
-        # Only ever exponentiate a non-positive number: e⁻ᵘ for u ≥ 0 and eᵘ for u < 0 are in
-        # (0, 1], so neither overflows; for |u| ≳ 37 the result rounds to exactly 1 or 0.
-        if u >= 0.0:
-            y = 1.0 / (1.0 + math.exp(-u))
-        else:
-            e = math.exp(u)
-            y = e / (1.0 + e)
+        y = _sigmoid(self.data)
         return _node(y, "sigmoid", (self,), (y * (1.0 - y),))  # σ′(u) = σ(u)·(1 − σ(u))
 
     def relu(self) -> Value:
         """max(0, self), with ReLU′(0) = 0."""
         u = self.data
         return _node(u if u > 0.0 else 0.0, "relu", (self,), (1.0 if u > 0.0 else 0.0,))
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        """u if u > 0 else slope·u, with derivative ``slope`` at 0 (as ReLU′(0) = 0)."""
+        u, k = self.data, _real(slope, "the slope of leaky_relu")
+        return _node(u if u > 0.0 else k * u, "leaky_relu", (self,), (1.0 if u > 0.0 else k,))
+
+    def softplus(self) -> Value:
+        """log(1 + eᵘ), computed without overflow for any finite u."""
+        u = self.data
+        # log(1 + eᵘ) = max(u, 0) + log(1 + e^−|u|): the exponent is never positive.
+        y = max(u, 0.0) + math.log1p(math.exp(-abs(u)))
+        return _node(y, "softplus", (self,), (_sigmoid(u),))  # d softplus(u)/du = σ(u)
+
+    def abs(self) -> Value:
+        """|self|, with derivative sign(u) and 0 at u = 0."""
+        u = self.data
+        return _node(abs(u), "abs", (self,), (1.0 if u > 0.0 else -1.0 if u < 0.0 else 0.0,))
+
+    def sin(self) -> Value:
+        """Sine of self (radians)."""
+        return _node(math.sin(self.data), "sin", (self,), (math.cos(self.data),))  # d sin u/du = cos u
+
+    def cos(self) -> Value:
+        """Cosine of self (radians)."""
+        return _node(math.cos(self.data), "cos", (self,), (-math.sin(self.data),))  # d cos u/du = −sin u
 
     # ----------------------------------------------------------------------------------------
     # Derived operations: one line each from the primitives above.
@@ -261,6 +283,16 @@ class Value:
         """Value(data=..., grad=...[, label=...])."""
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+
+def _sigmoid(u: float) -> float:
+    """σ(u) = 1 / (1 + e⁻ᵘ) on a float, never overflowing."""
+    # Only ever exponentiate a non-positive number: e⁻ᵘ for u ≥ 0 and eᵘ for u < 0 are in (0, 1],
+    # so neither overflows; far out the result rounds to exactly 1 or exactly 0.
+    if u >= 0.0:
+        return 1.0 / (1.0 + math.exp(-u))
+    e = math.exp(u)
+    return e / (1.0 + e)
 
 
 _ONE_ONE = (1.0, 1.0)  # shared local derivatives of every +: no per-node allocation

@@ -16,6 +16,11 @@ UNARY = [
     ("tanh", lambda u: u.tanh(), math.tanh, [-2.0, 0.0, 0.3, 3.0]),
     ("sigmoid", lambda u: u.sigmoid(), lambda u: 1 / (1 + math.exp(-u)), [-4.0, -0.5, 0.0, 2.0]),
     ("relu", lambda u: u.relu(), lambda u: max(u, 0.0), [-2.0, -0.1, 0.1, 3.0]),
+    ("leaky_relu", lambda u: u.leaky_relu(0.1), lambda u: u if u > 0 else 0.1 * u, [-2.0, -0.1, 0.1, 3.0]),
+    ("softplus", lambda u: u.softplus(), lambda u: math.log(1 + math.exp(u)), [-5.0, 0.0, 0.3, 4.0]),
+    ("abs", lambda u: u.abs(), abs, [-2.0, 0.5]),
+    ("sin", lambda u: u.sin(), math.sin, [-2.0, 0.0, 1.0]),
+    ("cos", lambda u: u.cos(), math.cos, [-2.0, 0.0, 1.0]),
     ("neg", lambda u: -u, lambda u: -u, [-2.0, 1.5]),
     ("sqrt", lambda u: u.sqrt(), math.sqrt, [0.25, 2.0, 9.0]),
     ("square", lambda u: u**2, lambda u: u**2, [-3.0, 0.0, 1.5]),
@@ -44,7 +49,7 @@ def test_unary_value_and_derivative(name, f_value, f_float, points):
     for u in points:
         x = Value(u)
         y = f_value(x)
-        assert y.data == pytest.approx(f_float(u), rel=1e-15, abs=1e-300)
+        assert y.data == pytest.approx(f_float(u), rel=1e-13, abs=1e-300)
         y.backward()
         assert isinstance(x.grad, float)
         fd = central_difference(f_float, [u], 0)
@@ -137,6 +142,27 @@ def test_sigmoid_is_accurate_in_the_tails(z):
     ref = math.exp(-math.log1p(math.exp(-z))) if z >= 0 else math.exp(z - math.log1p(math.exp(z)))
     assert y.data == pytest.approx(ref, rel=1e-12)
     assert x.grad == pytest.approx(ref * (1 - ref), rel=1e-9, abs=1e-300)
+
+
+@pytest.mark.parametrize("z", [-1000.0, -40.0, 0.0, 40.0, 1000.0])
+def test_softplus_is_stable_far_out(z):
+    x = Value(z)
+    y = x.softplus()
+    y.backward()
+    # independent references: softplus(z) = z + softplus(−z) and softplus(z) ≈ e^z for z ≪ 0
+    ref = z + math.log1p(math.exp(-z)) if z > 0 else math.log1p(math.exp(z))
+    assert y.data == pytest.approx(ref, rel=1e-15, abs=1e-300)
+    assert x.grad == pytest.approx(1 / (1 + math.exp(-z)) if z > -700 else 0.0, rel=1e-12, abs=1e-300)
+
+
+def test_kinks_use_the_zero_subgradient():
+    for f in (lambda u: u.abs(), lambda u: u.relu()):
+        x = Value(0.0)
+        f(x).backward()
+        assert x.grad == 0.0
+    x = Value(0.0)
+    x.leaky_relu(0.2).backward()
+    assert x.grad == 0.2
 
 
 def test_repr_is_readable():
