@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from typing import TextIO
 
 from autograd_tiny.engine import Value
 
@@ -29,12 +31,71 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+DATASETS = ("moons", "circles", "xor", "spirals")
+
+
+def _train_run(dataset: str, steps: int, seed: int, n: int, noise: float, out: TextIO | None = None):
+    """Make the data set, build micrograd's demo network and train it with a progress bar."""
+    from autograd_tiny import data
+    from autograd_tiny.nn import MLP
+    from autograd_tiny.train import ProgressBar, train
+
+    X, y = getattr(data, f"make_{dataset}")(n, noise, seed=seed)
+    model = MLP(2, [16, 16, 1], seed=seed)
+    history = train(model, X, y, steps=steps, callback=ProgressBar(steps, out))
+    return model, X, y, history
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train MLP(2, [16, 16, 1]) on a 2-D data set and report the loss and accuracy."""
+    if args.steps < 1:
+        return _fail("--steps must be a positive integer")
+    if args.samples < 4:
+        return _fail("--samples must be at least 4")
+    if not 0 <= args.noise < 10:
+        return _fail("--noise must lie in [0, 10)")
+    print(
+        f"training MLP(2, [16, 16, 1]) on {args.samples} {args.dataset} points (noise {args.noise}), "
+        f"max-margin loss + 1e-4·L2, {args.steps} steps"
+    )
+    t0 = time.perf_counter()
+    model, X, y, history = _train_run(args.dataset, args.steps, args.seed, args.samples, args.noise)
+    elapsed = time.perf_counter() - t0
+    print(
+        f"final loss {history.loss[-1]:.4f}, training accuracy {history.accuracy[-1]:.0%}, "
+        f"{elapsed:.1f} s ({1000 * elapsed / args.steps:.0f} ms a step)"
+    )
+    if args.plot:
+        try:
+            from autograd_tiny.plot import plot_training
+
+            plot_training(model, X, y, history, args.plot)
+        except (ImportError, OSError, ValueError) as e:
+            return _fail(f"cannot write the plot {args.plot}: {e}")
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _fail(message: str) -> int:
+    """Print one clear line to stderr and return the usage-error status."""
+    print(f"autograd-tiny: error: {message}", file=sys.stderr)
+    return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="autograd-tiny", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="the chapter's worked example, forward and backward")
     demo.set_defaults(func=cmd_demo)
+    tr = sub.add_parser("train", help="train MLP(2, [16, 16, 1]) on a 2-D data set, micrograd's demo")
+    tr.add_argument("--dataset", choices=DATASETS, default="moons")
+    tr.add_argument("--steps", type=int, default=100, help="gradient steps (default 100)")
+    tr.add_argument("--samples", type=int, default=100, help="points in the data set (default 100)")
+    tr.add_argument("--noise", type=float, default=0.1, help="noise of the data set (default 0.1)")
+    tr.add_argument("--seed", type=int, default=0, help="seed of the data and the weights (default 0)")
+    tr.add_argument("--plot", metavar="FILE.png", help="write the loss curve and decision boundary")
+    tr.set_defaults(func=cmd_train)
     return parser
 
 

@@ -1,0 +1,88 @@
+"""n-ary and vector helpers on lists of Values: ``sum``, ``dot``, ``affine``, ``logsumexp``,
+``log_softmax``, ``softmax``.
+
+A vector here is a list of Values (or numbers, which become constant leaves). ``sum``, ``dot``,
+``affine`` and ``logsumexp`` each make ONE node with many parents, stating its local derivatives
+all at once, instead of a chain of binary + and * nodes:
+
+    sum:        y = Σᵢ uᵢ                 ∂y/∂uᵢ = 1
+    dot:        y = Σᵢ wᵢ xᵢ              ∂y/∂wᵢ = xᵢ,   ∂y/∂xᵢ = wᵢ
+    affine:     z = Σᵢ wᵢ xᵢ + b          ∂z/∂wᵢ = xᵢ,   ∂z/∂xᵢ = wᵢ,   ∂z/∂b = 1
+    logsumexp:  y = log Σᵢ e^uᵢ           ∂y/∂uᵢ = e^(uᵢ − y) = softmax(u)ᵢ
+
+That is the chapter's own granularity (z = w·x + b is one step of the forward pass), and it makes
+graphs several times smaller than micrograd's, which is most of why training is fast.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections.abc import Sequence
+
+from autograd_tiny.engine import Number, Value, _lift, _node
+
+Vector = Sequence[Value | Number]
+
+
+def _values(xs: Vector, what: str) -> tuple[Value, ...]:
+    """A sequence of Values or numbers as a tuple of Values (numbers become constant leaves)."""
+    if isinstance(xs, (Value, str, bytes)) or not hasattr(xs, "__len__"):
+        raise TypeError(f"{what} must be a list of Values or numbers, got {type(xs).__name__}")
+    return tuple(_lift(x, what) for x in xs)
+
+
+def _same_length(a: Sequence, b: Sequence, what: str) -> None:
+    """Raise a ValueError naming ``what`` unless a and b have the same length."""
+    if len(a) != len(b):
+        raise ValueError(f"{what}: lengths differ ({len(a)} and {len(b)})")
+
+
+def sum(xs: Vector) -> Value:  # shadows the builtin on purpose: read it as F.sum
+    """Σᵢ xᵢ as one node (an empty list gives a constant 0)."""
+    us = _values(xs, "sum")
+    if not us:
+        return Value(0.0)
+    return _node(builtins.sum(u.data for u in us), "sum", us, (1.0,) * len(us))  # ∂/∂uᵢ = 1
+
+
+def dot(ws: Vector, xs: Vector) -> Value:
+    """Σᵢ wᵢ xᵢ as one node."""
+    w, x = _values(ws, "dot"), _values(xs, "dot")
+    _same_length(w, x, "dot")
+    wd, xd = [u.data for u in w], [u.data for u in x]
+    y = builtins.sum(a * b for a, b in zip(wd, xd, strict=True))
+    return _node(y, "dot", w + x, (*xd, *wd))  # ∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ
+
+
+def affine(ws: Vector, xs: Vector, b: Value | Number) -> Value:
+    """z = w·x + b as one node: a neuron's pre-activation."""
+    w, x, bias = _values(ws, "affine"), _values(xs, "affine"), _lift(b, "affine")
+    _same_length(w, x, "affine")
+    wd, xd = [u.data for u in w], [u.data for u in x]
+    z = builtins.sum(a * c for a, c in zip(wd, xd, strict=True)) + bias.data
+    return _node(z, "w·x+b", (*w, *x, bias), (*xd, *wd, 1.0))  # ∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, ∂/∂b = 1
+
+
+def logsumexp(xs: Vector) -> Value:
+    """log Σᵢ e^xᵢ as one node, exact for logits of any size (no overflow, no log of 0)."""
+    us = _values(xs, "logsumexp")
+    if not us:
+        raise ValueError("logsumexp of an empty list is -inf: pass at least one value")
+    # Shift by the largest m: log Σ e^uᵢ = m + log Σ e^(uᵢ − m), where every exponent is ≤ 0
+    # and the largest term is e⁰ = 1, so the sum lies in [1, n]: no overflow, no log(0).
+    m = max(u.data for u in us)
+    y = m + math.log(math.fsum(math.exp(u.data - m) for u in us))
+    return _node(y, "logsumexp", us, tuple(math.exp(u.data - y) for u in us))  # ∂/∂uᵢ = softmax(u)ᵢ
+
+
+def log_softmax(xs: Vector) -> list[Value]:
+    """log softmax(x)ᵢ = xᵢ − logsumexp(x), stable for logits of any size."""
+    us = _values(xs, "log_softmax")
+    lse = logsumexp(us)
+    return [u - lse for u in us]
+
+
+def softmax(xs: Vector) -> list[Value]:
+    """softmax(x)ᵢ = e^xᵢ / Σⱼ e^xⱼ, computed as exp(log_softmax(x)ᵢ) so nothing overflows."""
+    return [ls.exp() for ls in log_softmax(xs)]
