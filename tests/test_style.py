@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import pkgutil
@@ -34,6 +35,9 @@ def _public_objects():
                 yield f"{module.__name__}.{name}", obj
                 if inspect.isclass(obj):
                     for mname, member in vars(obj).items():
+                        generated = dataclasses.is_dataclass(obj) and mname == "__init__"
+                        if generated:
+                            continue
                         if inspect.isfunction(member) and (not mname.startswith("_") or mname == "__init__"):
                             yield f"{module.__name__}.{name}.{mname}", member
                         elif isinstance(member, (classmethod, staticmethod)) and not mname.startswith("_"):
