@@ -28,6 +28,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("Example 1 (chapter 16-05): x=1, w1=2, b1=0, w2=3, b2=1, y=10; ReLU hidden, linear out, L=(ŷ−y)²")
     print("forward:  " + "  ".join(f"{k} = {v[k].data:g}" for k in ("z1", "a1", "z2", "L")))
     print("backward: " + "  ".join(f"∂L/∂{k} = {v[k].grad:g}" for k in ("z2", "w2", "b2", "z1", "w1", "b1")))
+    print()
+    print("A short training run: micrograd's demo, MLP(2, [16, 16, 1]) on 100 moons points")
+    _, _, _, history = _train_run("moons", 100, seed=0, n=100, noise=0.1)
+    print(f"final loss {history.loss[-1]:.4f}, training accuracy {history.accuracy[-1]:.0%}")
     return 0
 
 
