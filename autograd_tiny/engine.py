@@ -219,8 +219,8 @@ class Value:
         return self * -1.0
 
     def __sub__(self, other: Value | Number) -> Value:
-        """self - other."""
-        return self + (-_lift(other, "-"))
+        """self - other: self + (−other), a number negated in place (one constant, not a node)."""
+        return self + (-other if isinstance(other, Value) else -_lift(other, "-").data)
 
     def __truediv__(self, other: Value | Number) -> Value:
         """self / other, computed as self · other⁻¹."""

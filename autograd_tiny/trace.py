@@ -1,0 +1,211 @@
+"""Node-by-node traces: the forward table and the backward pass as chain-rule steps with numbers.
+
+For a root L, ``trace(L)`` lists every node in forward (topological) order with its value, its
+gradient ∂L/∂node and its local derivatives, and then the backward pass as the chapter writes it
+by hand, one step per edge, in the order the engine performs them:
+
+    ∂L/∂w2 += a1 · ∂L/∂z2 = 2 · (−6) = −12
+
+read "the gradient of L with respect to w2 receives the local derivative ∂z2/∂w2 = a1 times the
+gradient already at z2". The gradients in a trace are computed for it from the nodes' local
+derivatives, so tracing never changes any node's ``.grad``.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from autograd_tiny.engine import Value
+from autograd_tiny.graph import topological_order
+
+
+def num(x: float) -> str:
+    """A number as a person writes it: 6 significant digits, a true minus sign, no trailing .0."""
+    s = f"{x:.6g}"
+    return s.replace("-", "−") if s != "-0" else "0"
+
+
+def _factor(x: float) -> str:
+    """A number inside a product: negatives in parentheses, as in 2 · (−6)."""
+    return f"({num(x)})" if x < 0 else num(x)
+
+
+def _wrap(name: str) -> str:
+    """A name inside a formula: parenthesised if it has an operator in it, as 2·(ŷ−y)."""
+    return f"({name})" if any(c in name for c in "+−-*/·^ ") and not name.startswith("−") else name
+
+
+# The local derivative ∂y/∂(parent k) of each op, as text in the parents' names u (and v, or the
+# other vector's names for dot/affine). Numbers come from the node; this is only how they are read.
+def _symbol(node: Value, k: int, names: list[str], own: str) -> str:
+    """How the local derivative of ``node`` (called ``own``) with respect to its k-th parent is
+    written, given its parents' names."""
+    names = [_wrap(x) for x in names]
+    op, u = node.op, names[k]
+    n = len(names)
+    if op in ("+", "sum"):
+        return "1"
+    if op == "*":
+        return names[1 - k]  # ∂(uv)/∂u = v
+    if op in ("dot", "w·x+b"):
+        m = (n - 1) // 2 if op == "w·x+b" else n // 2
+        if op == "w·x+b" and k == n - 1:
+            return "1"  # ∂z/∂b
+        return names[k + m] if k < m else names[k - m]  # ∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ
+    if op.startswith("**") and len(op) > 2:
+        p = op[2:]
+        return f"{p}·{u}" if p == "2" else f"{p}·{u}^({p}−1)"
+    if op == "**":  # a Value exponent: ∂(uᵛ)/∂u = v·uᵛ⁻¹, ∂(uᵛ)/∂v = uᵛ·ln u
+        return f"{names[1]}·{names[0]}^({names[1]}−1)" if k == 0 else f"{own}·ln {names[0]}"
+    rules = {
+        "exp": f"exp({u})",
+        "log": f"1/{u}",
+        "tanh": f"1 − tanh²({u})",
+        "sigmoid": f"σ({u})(1 − σ({u}))",
+        "relu": f"ReLU′({u})",
+        "leaky_relu": f"LeakyReLU′({u})",
+        "softplus": f"σ({u})",
+        "abs": f"sign({u})",
+        "sin": f"cos({u})",
+        "cos": f"−sin({u})",
+        "logsumexp": f"softmax({u})",
+    }
+    return rules.get(op, f"∂{op}/∂{u}")
+
+
+def _names(order: list[Value]) -> list[str]:
+    """Display names: the label; an unlabelled leaf (a constant) is its number; an unlabelled op
+    node is n<index>; a label that several nodes share gets #<index> appended."""
+    labels = [n.label for n in order if n.label]
+    shared = {x for x in labels if labels.count(x) > 1} if len(labels) != len(set(labels)) else set()
+    names = []
+    for i, n in enumerate(order):
+        if n.label:
+            names.append(f"{n.label}#{i}" if n.label in shared else n.label)
+        else:
+            names.append(f"n{i}" if n.parents else num(n.data))
+    return names
+
+
+@dataclass(frozen=True)
+class Row:
+    """One node of the forward pass."""
+
+    index: int
+    name: str
+    op: str
+    parents: tuple[str, ...]
+    data: float
+    grad: float
+    local_grads: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One chain-rule step of the backward pass: ∂L/∂parent += local · ∂L/∂child."""
+
+    parent: str
+    child: str
+    symbol: str
+    local: float
+    upstream: float
+    contribution: float
+    root: str
+
+    def __str__(self) -> str:
+        """∂L/∂w2 += a1 · ∂L/∂z2 = 2 · (−6) = −12."""
+        return (
+            f"∂{self.root}/∂{self.parent} += {_wrap(self.symbol)} · ∂{self.root}/∂{self.child} = "
+            f"{num(self.local)} · {_factor(self.upstream)} = {num(self.contribution)}"
+        )
+
+
+class Trace:
+    """The forward table and the backward steps of one graph."""
+
+    def __init__(self, root: Value) -> None:
+        """Trace the graph that ends at ``root`` (computes ∂root/∂node for every node)."""
+        if not isinstance(root, Value):
+            raise TypeError(f"trace expects a Value, got {type(root).__name__}")
+        order = topological_order(root)
+        index = {id(n): i for i, n in enumerate(order)}
+        names = _names(order)
+        self.root_name = names[-1]
+        # The backward pass, recomputed here: g[i] = ∂root/∂(node i).
+        grads = [0.0] * len(order)
+        grads[-1] = 1.0
+        self.steps: list[Step] = []
+        for i in range(len(order) - 1, -1, -1):
+            node = order[i]
+            pnames = [names[index[id(p)]] for p in node.parents]
+            for k, (p, local) in enumerate(zip(node.parents, node.local_grads, strict=True)):
+                j = index[id(p)]
+                contribution = local * grads[i]
+                grads[j] += contribution
+                symbol = _symbol(node, k, pnames, names[i])
+                self.steps.append(
+                    Step(names[j], names[i], symbol, local, grads[i], contribution, self.root_name)
+                )
+        self.rows = [
+            Row(
+                i,
+                names[i],
+                n.op,
+                tuple(names[index[id(p)]] for p in n.parents),
+                n.data,
+                grads[i],
+                n.local_grads,
+            )
+            for i, n in enumerate(order)
+        ]
+
+    def grad(self, name: str) -> float:
+        """∂root/∂(the node called ``name``)."""
+        for r in self.rows:
+            if r.name == name:
+                return r.grad
+        raise KeyError(f"no node called {name!r} in this trace")
+
+    def _table(self) -> list[tuple[str, ...]]:
+        """Header and body of the forward table, as strings."""
+        head = ("#", "node", "op", "parents", "data", f"∂{self.root_name}/∂node", "local derivatives")
+        body = []
+        for r in self.rows:
+            local = ", ".join(f"∂/∂{p} = {num(d)}" for p, d in zip(r.parents, r.local_grads, strict=True))
+            body.append(
+                (str(r.index), r.name, r.op or "leaf", ", ".join(r.parents), num(r.data), num(r.grad), local)
+            )
+        return [head, *body]
+
+    def __str__(self) -> str:
+        """The forward table, aligned, then the numbered backward steps."""
+        table = self._table()
+        widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+        lines = ["forward pass"]
+        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table]
+        lines += ["", f"backward pass (∂{self.root_name}/∂{self.root_name} = 1)"]
+        lines += [f"{k + 1:>3}. {s}" for k, s in enumerate(self.steps)]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """Both tables as HTML, for Jupyter."""
+        table = self._table()
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in table[0])
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in table[1:]
+        )
+        steps = "".join(f"<li><code>{html.escape(str(s))}</code></li>" for s in self.steps)
+        return (
+            f"<div class='autograd-tiny-trace'><b>forward pass</b><table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table><b>backward pass</b><ol>{steps}</ol></div>"
+        )
+
+    def __len__(self) -> int:
+        """The number of nodes."""
+        return len(self.rows)
+
+
+def trace(root: Value) -> Trace:
+    """The forward table and backward chain-rule steps of the graph ending at ``root``."""
+    return Trace(root)
