@@ -82,6 +82,7 @@ def evaluate(expression: str, variables: Mapping[str, Value]) -> Value:
         raise ExpressionError(f"cannot parse {expression!r}: {e.msg}") from None
     except (RecursionError, MemoryError):
         raise ExpressionError("the expression is nested too deeply") from None
+    _check_syntax(tree)
     used = _names_in(tree)
     unbound = sorted(used - set(variables))
     if unbound:
@@ -95,29 +96,46 @@ def evaluate(expression: str, variables: Mapping[str, Value]) -> Value:
         raise ExpressionError("the expression is nested too deeply") from None
 
 
+def _check_syntax(tree: ast.Expression) -> None:
+    """Refuse every construct outside the allow-list, outermost first, naming what it is."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Expression, ast.Name, ast.Load, ast.USub, ast.UAdd, *_BINARY)):
+            continue
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+                raise ExpressionError(f"only numbers are allowed as constants, not {node.value!r}")
+        elif isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            continue
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            continue
+        elif isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+                what = ast.unparse(node.func)
+                raise ExpressionError(
+                    f"calling {what} is not allowed: the functions are {', '.join(FUNCTIONS)}"
+                )
+            if node.keywords or len(node.args) != 1:
+                raise ExpressionError(f"{node.func.id}() takes exactly one argument")
+        else:
+            raise ExpressionError(f"{_describe(node)} is not allowed in an expression")
+
+
 def _build(node: ast.AST, env: Mapping[str, Value]) -> Value:
-    """Turn one allowed syntax node into Value operations; refuse anything else."""
+    """Turn one syntax node, already checked by _check_syntax, into Value operations."""
     if isinstance(node, ast.Constant):
-        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise ExpressionError(f"only numbers are allowed as constants, not {node.value!r}")
         return Value(node.value)
     if isinstance(node, ast.Name):
         return env[node.id]
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and _number(node.right) is not None:
-        return _build(node.left, env) ** _number(node.right)  # x ** 2: a number exponent, so x may be < 0
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.Pow) and _number(node.right) is not None:
+            return _build(node.left, env) ** _number(node.right)  # x ** 2: a number exponent, so x may be < 0
         return _BINARY[type(node.op)](_build(node.left, env), _build(node.right, env))
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+    if isinstance(node, ast.UnaryOp):
         operand = _build(node.operand, env)
         return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.Call):
-        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            what = ast.unparse(node.func)
-            raise ExpressionError(f"calling {what} is not allowed: the functions are {', '.join(FUNCTIONS)}")
-        if node.keywords or len(node.args) != 1:
-            raise ExpressionError(f"{node.func.id}() takes exactly one argument")
         return FUNCTIONS[node.func.id](_build(node.args[0], env))
-    raise ExpressionError(f"{_describe(node)} is not allowed in an expression")
+    raise ExpressionError(f"{_describe(node)} is not allowed in an expression")  # unreachable after checking
 
 
 def _number(node: ast.AST) -> float | None:
@@ -154,4 +172,6 @@ def _describe(node: ast.AST) -> str:
         return f"the operator {type(node.op).__name__}"
     if isinstance(node, ast.UnaryOp):
         return f"the unary operator {type(node.op).__name__}"
+    if isinstance(node, (ast.operator, ast.unaryop, ast.expr_context)):
+        return f"the operator {type(node).__name__}"
     return type(node).__name__

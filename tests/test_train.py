@@ -13,9 +13,9 @@ from autograd_tiny.nn import MLP
 from autograd_tiny.train import loss_and_accuracy, predict, train
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
+def _cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "autograd_tiny", *args], capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "autograd_tiny", *args], capture_output=True, text=True, timeout=600, cwd=cwd
     )
 
 
@@ -63,7 +63,7 @@ def test_train_rejects_bad_input():
         train(model, np.zeros((4, 2)), np.array([0, 1, 2, 1]), steps=1)
 
 
-def test_demo_ends_with_a_training_run():
-    out = _cli("demo")
+def test_demo_ends_with_a_training_run(tmp_path):
+    out = _cli("demo", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "training accuracy 100%" in out.stdout

@@ -1,0 +1,64 @@
+"""examples.py: every worked result of the seeds agrees with its answer key; the command prints them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from autograd_tiny.examples import EXAMPLES, Check, all_examples, example1
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_every_example_agrees_with_its_key(name):
+    ex = EXAMPLES[name]()
+    assert ex.checks, name
+    assert ex.agrees(), str(ex)
+
+
+def test_the_seeds_readme_items_are_all_covered():
+    names = set(EXAMPLES)
+    # the README's items 1-10: Examples 1-3, PP4, PP1, PP5, batches, gradcheck, pitfalls, primer
+    assert names == {
+        "example1", "example2", "example3", "problem4", "problem1", "problem5",
+        "batches", "gradcheck", "pitfalls", "primer",
+    }  # fmt: skip
+    assert len(all_examples()) == 10
+
+
+def test_a_check_fails_when_the_engine_would_be_wrong():
+    # the checks can fail: the same key against a deliberately different number
+    assert not Check("∂L/∂w2", -12.0, -11.0).ok
+    assert not Check("ŷ", 0.7311, 0.7320, tol=5e-5).ok
+    assert not Check("W", (128, 64), (64, 128), "shape").ok
+    assert not Check("rel", 1e-7, 1e-3, "<").ok
+
+
+def test_example_1_nodes_are_labelled():
+    ex = example1()
+    assert {"x", "w1", "b1", "w2", "b2", "z1", "a1", "z2", "L"} <= set(ex.nodes)
+    assert ex.nodes["w2"].grad == -12.0
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "autograd_tiny", *args], capture_output=True, text=True, timeout=600, cwd=cwd
+    )
+
+
+def test_examples_command_prints_traces_and_agreement():
+    out = _cli("examples")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("the engine agrees with the answer key") == len(EXAMPLES)
+    assert "∂L/∂w2 += a1 · ∂L/∂z2 = 2 · (−6) = −12" in out.stdout
+    assert "all examples agree with their answer keys" in out.stdout
+
+
+def test_examples_command_one_name_and_errors():
+    out = _cli("examples", "problem4")
+    assert out.returncode == 0 and "δ2[0] = 0.8" in out.stdout and "example1" not in out.stdout
+    bad = _cli("examples", "nope")
+    assert bad.returncode == 2 and "no example called 'nope'" in bad.stderr and "Traceback" not in bad.stderr
+    listing = _cli("examples", "--list")
+    assert listing.returncode == 0 and len(listing.stdout.splitlines()) == len(EXAMPLES)

@@ -1,0 +1,131 @@
+"""The expression parser and `autograd-tiny trace`: an allow-list, never eval; injection refused."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import pytest
+
+from autograd_tiny import Value
+from autograd_tiny.expr import ExpressionError, evaluate, parse_bindings
+
+
+def _vars(**kw):
+    return {k: Value(v, k) for k, v in kw.items()}
+
+
+def test_builds_the_same_graph_as_python_operators():
+    v = _vars(x=0.5, w=-1.5, b=0.25)
+    y = evaluate("tanh(w*x + b) ** 2 - exp(x) / (1 + sigmoid(-x)) + relu(w) + 2 ** x", v)
+    x, w, b = 0.5, -1.5, 0.25
+    ref = math.tanh(w * x + b) ** 2 - math.exp(x) / (1 + 1 / (1 + math.exp(x))) + max(w, 0) + 2**x
+    assert y.data == pytest.approx(ref, rel=1e-15)
+
+
+def test_negative_base_with_a_literal_exponent():
+    v = _vars(x=-3.0)
+    y = evaluate("x ** 2 + x ** -1", v)
+    y.backward()
+    assert y.data == pytest.approx(9 - 1 / 3) and v["x"].grad == pytest.approx(-6 - 1 / 9)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("x.__class__", "attribute access is not allowed"),
+        ("__import__('os').system('echo pwned')", "calling __import__"),
+        ("open('/etc/passwd')", "calling open is not allowed"),
+        ("eval('1')", "calling eval is not allowed"),
+        ("(lambda: 1)()", "calling"),
+        ("lambda: x", "lambda is not allowed"),
+        ("x[0]", "subscripting is not allowed"),
+        ("import os", "cannot parse"),
+        ("x; y", "cannot parse"),
+        ("'a' + x", "only numbers are allowed as constants"),
+        ("x if x else x", "if-else is not allowed"),
+        ("x < 1", "comparison is not allowed"),
+        ("x % 2", "the operator Mod is not allowed"),
+        ("x @ x", "the operator MatMult is not allowed"),
+        ("exp(x, x)", "exp() takes exactly one argument"),
+        ("exp(x=x)", "exp() takes exactly one argument"),
+        ("x.exp()", "calling x.exp is not allowed"),
+        ("[x for x in ()]", "ListComp is not allowed"),
+        ("True + x", "only numbers are allowed"),
+        ("(x := 2)", "the := operator is not allowed"),
+        ("(" * 300 + "x" + ")" * 300, "nested"),
+        ("-" * 5000 + "x", "longer than"),
+        ("1j + x", "only numbers are allowed"),
+    ],
+)
+def test_refused_syntax(text, message):
+    with pytest.raises(ExpressionError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        evaluate(text, _vars(x=1.0))
+
+
+def test_unbound_and_extra_names():
+    with pytest.raises(ExpressionError, match="unbound name\\(s\\) y"):
+        evaluate("x + y", _vars(x=1.0))
+    with pytest.raises(ExpressionError, match="y bound but not used"):
+        evaluate("x", _vars(x=1.0, y=2.0))
+
+
+@pytest.mark.parametrize(
+    "pairs, message",
+    [
+        (["x"], "bad binding 'x'"),
+        (["1x=2"], "bad binding"),
+        (["x=abc"], "bad number 'abc' for x"),
+        (["x=nan"], "must be finite"),
+        (["x=1", "x=2"], "x is bound twice"),
+        (["exp=1"], "exp is a function name"),
+    ],
+)
+def test_bad_bindings(pairs, message):
+    with pytest.raises(ExpressionError, match=message):
+        parse_bindings(pairs)
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "autograd_tiny", "trace", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
+
+
+def test_trace_command_prints_the_trace_and_gradients(tmp_path):
+    out = _cli("w*x + b", "w=3", "x=2", "b=1", "--dot", str(tmp_path / "g.svg"))
+    assert out.returncode == 0, out.stderr
+    assert "∂y/∂w = 2" in out.stdout and "∂y/∂x = 3" in out.stdout and "∂y/∂b = 1" in out.stdout
+    assert "backward pass" in out.stdout
+    assert (tmp_path / "g.svg").read_text().lstrip().startswith("<?xml")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["__import__('os').system('touch PWNED')"],
+        ["x.__class__.__bases__", "x=1"],
+        ["x + y", "x=1"],
+        ["x", "x=1", "y=2"],
+        ["x", "x=1e999"],
+        ["x", "x=one"],
+        ["log(x)", "x=0"],
+        ["x / 0", "x=1"],
+        ["exp(x)", "x=1000"],
+        ["x +", "x=1"],
+        ["x", "x=1", "--dot", "/nonexistent/dir/g.svg"],
+        ["x", "x=1", "--dot", "g.jpeg"],
+        ["--bogus"],
+    ],
+)
+def test_trace_command_errors_are_one_line_with_status_2(args, tmp_path):
+    out = _cli(*args, cwd=tmp_path)
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert out.stdout == "" and len(out.stderr.strip().splitlines()) == 1
+    assert out.stderr.startswith("autograd-tiny") and "Traceback" not in out.stderr
+    assert not (tmp_path / "PWNED").exists()

@@ -1,0 +1,92 @@
+"""trace(): rows in forward order, chain-rule steps with numbers, text and HTML."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from autograd_tiny import MLP, Value, topological_order
+from autograd_tiny.examples import example1
+from autograd_tiny.trace import trace
+
+
+def _numbers(text: str) -> list[float]:
+    return [float(x.replace("−", "-")) for x in re.findall(r"[−-]?\d+(?:\.\d+)?", text)]
+
+
+def test_example_1_steps_give_the_answer_key_in_the_chapters_order():
+    t = trace(example1().root)
+    results = {}
+    order = []
+    for step in t.steps:
+        order.append(step.parent)
+        results.setdefault(step.parent, 0.0)
+        results[step.parent] += step.contribution
+    # the chapter derives ∂L/∂z2, ∂L/∂w2, ∂L/∂b2, δ1 = ∂L/∂z1, ∂L/∂w1, ∂L/∂b1, in this order
+    chapter = [("z2", -6.0), ("w2", -12.0), ("b2", -6.0), ("z1", -18.0), ("w1", -18.0), ("b1", -18.0)]
+    positions = [order.index(name) for name, _ in chapter]
+    assert positions == sorted(positions)
+    for name, value in chapter:
+        assert results[name] == value
+        assert t.grad(name) == value
+
+
+def test_step_text_reads_like_the_chapter():
+    t = trace(example1().root)
+    lines = [str(s) for s in t.steps]
+    assert "∂L/∂w2 += a1 · ∂L/∂z2 = 2 · (−6) = −12" in lines
+    assert "∂L/∂z1 += ReLU′(z1) · ∂L/∂a1 = 1 · (−18) = −18" in lines
+    assert "∂L/∂b1 += 1 · ∂L/∂z1 = 1 · (−18) = −18" in lines
+    assert "∂L/∂ŷ−y += (2·(ŷ−y)) · ∂L/∂L = −6 · 1 = −6" in lines
+
+
+def test_rows_are_in_forward_topological_order_with_values_and_local_derivatives():
+    ex = example1()
+    t = trace(ex.root)
+    names = [r.name for r in t.rows]
+    for r in t.rows:
+        for p in r.parents:
+            assert names.index(p) < r.index
+    z2 = t.rows[names.index("z2")]
+    assert (z2.op, z2.parents, z2.data, z2.grad) == ("w·x+b", ("w2", "a1", "b2"), 7.0, -6.0)
+    assert z2.local_grads == (2.0, 3.0, 1.0)  # ∂z2/∂w2 = a1, ∂z2/∂a1 = w2, ∂z2/∂b2 = 1
+    assert names[-1] == "L" and t.rows[-1].grad == 1.0
+
+
+def test_text_table_is_aligned_and_html_renders():
+    t = trace(example1().root)
+    text = str(t)
+    lines = text.splitlines()
+    header = lines[1]
+    assert header.startswith("#") and "local derivatives" in header
+    col = header.index("data")
+    for line in lines[2 : 2 + len(t)]:  # the "data" column starts at the same place on every row
+        assert line[col - 2 : col] == "  "
+    html = t._repr_html_()
+    assert html.count("<tr>") == len(t) + 1 and "<ol>" in html and "∂L/∂w2" in html
+
+
+def test_tracing_does_not_change_grads_and_matches_backward():
+    m = MLP(3, [4, 2], activation="tanh", seed=0)
+    out = m([0.5, -0.2, 0.9])
+    loss = out[0] * out[1] + out[0]
+    t = trace(loss)
+    nodes = topological_order(loss)
+    assert all(n.grad == 0.0 for n in nodes)  # nothing touched yet
+    loss.backward()
+    for r, n in zip(t.rows, nodes, strict=True):
+        assert r.grad == pytest.approx(n.grad, rel=1e-15, abs=1e-300)
+
+
+def test_shared_labels_are_told_apart_and_unlabelled_nodes_named():
+    a, b = Value(1.0, "u"), Value(2.0, "u")
+    y = a * b + 3
+    names = [r.name for r in trace(y).rows]
+    assert len(set(names)) == len(names)
+    assert any(n.startswith("u#") for n in names) and "3" in names
+
+
+def test_trace_of_a_non_value_is_a_type_error():
+    with pytest.raises(TypeError, match="trace expects a Value"):
+        trace(3.0)

@@ -1,0 +1,144 @@
+"""Graphviz drawings: deterministic DOT, options, the node limit, and real SVGs read back."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import graphviz
+import pytest
+
+from autograd_tiny import MLP, Value, mse_loss
+from autograd_tiny.examples import example1
+from autograd_tiny.viz import GraphvizNotFound, draw_dot, render, to_dot
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _svg_texts(path) -> list[str]:
+    root = ET.parse(path).getroot()
+    return [el.text for el in root.iter(f"{SVG}text") if el.text]
+
+
+def test_dot_source_is_the_same_on_every_run():
+    a, b = to_dot(example1().root), to_dot(example1().root)
+    assert a == b
+    code = (
+        "from autograd_tiny.examples import example1; from autograd_tiny.viz import to_dot; "
+        "print(to_dot(example1().root))"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": s},
+        ).stdout
+        for s in ("1", "2")
+    }
+    assert runs == {a + "\n"}
+
+
+def test_dot_shows_values_ops_and_edges():
+    src = to_dot(example1().root)
+    assert "{ w2 | data 3 | grad −12 }" in src and "{ L | data 9 | grad 1 }" in src
+    assert re.search(r'n\d+op \[label="w·x\+b"', src)
+    assert src.count("->") == 15  # 5 ops: one result edge each, plus one per argument (3+1+3+2+1)
+    assert "grad" not in to_dot(example1().root, show_grad=False)
+    assert "rankdir=TB" in to_dot(example1().root, rankdir="TB")
+
+
+def test_x_plus_x_draws_two_edges():
+    x = Value(1.0, "x")
+    src = to_dot(x + x)
+    assert src.count("n0 -> n1op") == 2
+
+
+def test_draw_dot_is_a_graphviz_digraph():
+    g = draw_dot(example1().root)
+    assert isinstance(g, graphviz.Digraph)
+    assert hasattr(g, "_repr_mimebundle_")
+
+
+def _mlp_loss():
+    m = MLP(2, [3, 1], seed=0)
+    loss = mse_loss(m([1.0, -2.0]), [1.0])
+    loss.label = "L"
+    loss.backward()
+    return m, loss
+
+
+def test_grouping_by_layer_and_colouring_by_grad():
+    _, loss = _mlp_loss()
+    src = to_dot(loss, group_layers=True, color_by_grad=True)
+    assert "subgraph cluster_layer_1" in src and "subgraph cluster_layer_2" in src and "cluster_input" in src
+    # with this seed unit a1[0] is dead (z1[0] < 0): its weights get grad 0, drawn grey and dashed
+    assert re.search(
+        r'W1\[0,0\] \| data [^|]+ \| grad 0 }" fillcolor="#dddddd" shape=record style="filled,dashed"', src
+    )
+    assert 'fillcolor="#' in src.split("b2[0]")[1].split("\n")[0]
+
+
+def test_node_limit_stops_a_huge_graph_with_a_clear_message():
+    x = Value(1.0)
+    y = x
+    for _ in range(600):
+        y = y * 1.0
+    with pytest.raises(ValueError, match="the graph has 1201 nodes, more than max_nodes=500"):
+        to_dot(y)
+    assert to_dot(y, max_nodes=2000).count("->") == 1800
+
+
+def test_rendered_svg_holds_labels_and_values(tmp_path, dot_program):
+    path = render(example1().root, str(tmp_path / "ex1.svg"))
+    texts = _svg_texts(path)
+    for expected in ("w1", "w2", "b2", "z1", "a1", "z2", "L", "w·x+b", "relu", "**2"):
+        assert expected in texts, expected
+    assert "grad −12" in texts and "data 7" in texts and "grad −18" in texts
+
+
+def test_render_png_and_jupyter_svg(tmp_path, dot_program):
+    _, loss = _mlp_loss()
+    png = render(loss, str(tmp_path / "mlp.png"), group_layers=True)
+    with open(png, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    bundle = draw_dot(loss)._repr_mimebundle_()
+    assert "image/svg+xml" in bundle and "z1[0]" in bundle["image/svg+xml"]
+    out = draw_dot(loss).render(tmp_path / "direct", format="svg")
+    assert "W1[0,0]" in _svg_texts(out)
+
+
+def test_dot_file_needs_no_binary_and_bad_extension_is_refused(tmp_path):
+    path = render(example1().root, str(tmp_path / "g.dot"))
+    with open(path, encoding="utf-8") as f:
+        assert f.read().startswith("digraph")
+    with pytest.raises(ValueError, match=r"use a \.svg, \.png, \.pdf or \.dot file name"):
+        render(example1().root, str(tmp_path / "g.jpeg"))
+
+
+def test_without_dot_rendering_says_how_to_install_graphviz(tmp_path):
+    code = (
+        "from autograd_tiny.examples import example1\n"
+        "from autograd_tiny.viz import draw_dot, GraphvizNotFound\n"
+        "g = draw_dot(example1().root)\n"
+        "assert g.source.startswith('digraph')\n"
+        "try:\n"
+        f"    g.render({str(tmp_path / 'x')!r}, format='svg')\n"
+        "except GraphvizNotFound as e:\n"
+        "    print(e)\n"
+    )
+    env = {**os.environ, "PATH": str(tmp_path)}  # a PATH with no `dot` on it
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert "apt-get install graphviz" in out.stdout and "`dot`" in out.stdout
+    assert issubclass(GraphvizNotFound, RuntimeError)
+
+
+def test_bad_arguments():
+    with pytest.raises(TypeError, match="draw_dot expects a Value"):
+        draw_dot([1.0])
+    with pytest.raises(ValueError, match="rankdir"):
+        to_dot(Value(1.0), rankdir="XY")
