@@ -59,6 +59,8 @@ def _lift(x: object, op: str) -> Value:
     """An operand as a Value: a number becomes a constant leaf; anything else is a TypeError."""
     if isinstance(x, Value):
         return x
+    if type(x) is float and _isfinite(x):  # the common case, a float constant: skip the checks below
+        return _node(x, "", (), ())
     data = _real(x, f"the operand of {op}")
     if not _isfinite(data):
         raise ValueError(f"the operand of {op} must be finite, got {data!r}")

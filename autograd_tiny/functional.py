@@ -29,7 +29,11 @@ def _values(xs: Vector, what: str) -> tuple[Value, ...]:
     """A sequence of Values or numbers as a tuple of Values (numbers become constant leaves)."""
     if isinstance(xs, (Value, str, bytes)) or not hasattr(xs, "__len__"):
         raise TypeError(f"{what} must be a list of Values or numbers, got {type(xs).__name__}")
-    return tuple(_lift(x, what) for x in xs)
+    vs = tuple(xs)
+    for v in vs:  # usually all are Values already: then the tuple is used as it is
+        if type(v) is not Value:
+            return tuple(_lift(x, what) for x in vs)
+    return vs
 
 
 def _same_length(a: Sequence, b: Sequence, what: str) -> None:

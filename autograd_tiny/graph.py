@@ -13,25 +13,28 @@ from typing import Any
 def topological_order(root: Any) -> list[Any]:
     """Every node reachable from ``root``, each listed after all of its parents (root last)."""
     # Depth-first search with an explicit stack instead of recursion, so a chain a million
-    # nodes deep needs no raised recursion limit. Each stack entry is (node, expanded):
-    # the first time a node is popped we push it back marked as expanded, then its parents
-    # on top; when the marked copy surfaces again, all its parents are already in ``order``
-    # (post-order), so appending it there keeps the order topological.
-    # Parents are pushed in reverse so that they are visited in argument order: the same
-    # program always gives the same order, whatever the hash seed.
+    # nodes deep needs no raised recursion limit. A node is pushed when first seen; the first
+    # time it is popped it is "expanded": pushed back, with its parents on top of it. When it
+    # surfaces the second time, everything above it (its parents and theirs) is placed, so it
+    # can be placed too: a post-order, which lists parents before children.
+    # Parents are pushed in reverse so that they are visited in argument order: the same program
+    # gives the same order, whatever the hash seed. The sets hold nodes by identity, and nothing
+    # is allocated per visit but set and list entries, which keeps this fast for big graphs.
     order: list[Any] = []
-    visited: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(root, False)]
+    expanded: set[Any] = set()
+    placed: set[Any] = set()
+    stack: list[Any] = [root]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
+        node = stack.pop()
+        if node in placed:  # reached again through another child
+            continue
+        if node in expanded:  # second time on top: all its parents are placed
+            placed.add(node)
             order.append(node)
             continue
-        if id(node) in visited:  # reached again through another child: already placed
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
+        expanded.add(node)
+        stack.append(node)
         for parent in reversed(node.parents):
-            if id(parent) not in visited:
-                stack.append((parent, False))
+            if parent not in expanded:
+                stack.append(parent)
     return order
