@@ -31,7 +31,6 @@ except ImportError:
     )
 
 from autograd_tiny import Value
-from autograd_tiny import functional as F
 from autograd_tiny.data import make_moons
 from autograd_tiny.nn import MLP, Neuron
 from autograd_tiny.train import loss_and_accuracy
