@@ -34,6 +34,12 @@ class GraphvizNotFound(RuntimeError):
 class Drawing(graphviz.Digraph):
     """A ``graphviz.Digraph`` whose rendering failures say how to install Graphviz."""
 
+    summary = "a computation graph"
+
+    def __repr__(self) -> str:
+        """A short, stable description (the picture itself is the rich display)."""
+        return f"<Drawing of {self.summary}>"
+
     def render(self, *args: Any, **kwargs: Any) -> str:
         """Write the rendered file (SVG, PNG, …) and return its path, as Digraph.render does."""
         try:
@@ -99,6 +105,7 @@ def draw_dot(
     index = {id(n): i for i, n in enumerate(order)}
     largest = max(abs(n.grad) for n in order)
     g = Drawing(format=format, graph_attr={"rankdir": rankdir}, node_attr={"fontname": "Helvetica"})
+    g.summary = f"{root.label or 'a graph'}: {len(order)} values, {sum(1 for n in order if n.op)} operations"
     clusters: dict[str, list[tuple[str, dict[str, str]]]] = {}
     loose: list[tuple[str, dict[str, str]]] = []
     for i, n in enumerate(order):
