@@ -59,17 +59,10 @@ def _lift(x: object, op: str) -> Value:
     """An operand as a Value: a number becomes a constant leaf; anything else is a TypeError."""
     if isinstance(x, Value):
         return x
-    if type(x) is float and _isfinite(x):  # the common case, a float constant: skip the checks below
-        return _node(x, "", (), ())
     data = _real(x, f"the operand of {op}")
     if not _isfinite(data):
         raise ValueError(f"the operand of {op} must be finite, got {data!r}")
-    return Value(data)
-
-
-def _fmt(x: float) -> str:
-    """A number as it should appear in an error message: short, exact for small ints."""
-    return repr(x)
+    return _node(data, "", (), ())  # a leaf: no op, no parents
 
 
 class Value:
@@ -115,6 +108,8 @@ class Value:
             raise ValueError(f"{op}: {len(parents)} parents but {len(grads)} local derivatives")
         if not all(_isfinite(d) for d in grads):
             raise ValueError(f"{op}: local derivatives must be finite, got {grads}")
+        if not isinstance(label, str):
+            raise TypeError(f"{op}: label must be a str, got {type(label).__name__}")
         node = _node(_real(data, f"{op}: the result"), op, parents, grads)
         node.label = label
         return node
@@ -146,12 +141,12 @@ class Value:
             d = 0.0  # u⁰ = 1 is constant
         elif u == 0.0 and p < 1.0:
             raise ValueError(
-                f"** : the derivative of u ** {_fmt(p)} at u = 0.0 is infinite "
+                f"** : the derivative of u ** {p!r} at u = 0.0 is infinite "
                 f"(u ** p is not differentiable at 0 for p < 1)"
             )
         else:
             d = p * _checked_pow(u, p - 1.0)
-        op = f"**{int(p)}" if p.is_integer() else f"**{_fmt(p)}"
+        op = f"**{int(p)}" if p.is_integer() else f"**{p!r}"
         return _node(y, op, (self,), (d,))  # d(uᵖ)/du = p·uᵖ⁻¹
 
     def exp(self) -> Value:
@@ -159,17 +154,17 @@ class Value:
         try:
             y = math.exp(self.data)
         except OverflowError:  # beyond u ≈ 709.78, eᵘ exceeds the largest float
-            raise OverflowError(f"exp({_fmt(self.data)}) overflows a float") from None
+            raise OverflowError(f"exp({self.data!r}) overflows a float") from None
         return _node(y, "exp", (self,), (y,))  # d eᵘ/du = eᵘ
 
     def log(self) -> Value:
         """Natural logarithm of self."""
         u = self.data
         if u <= 0.0:
-            raise ValueError(f"log({_fmt(u)}): log is defined only for positive numbers")
+            raise ValueError(f"log({u!r}): log is defined only for positive numbers")
         d = 1.0 / u  # for a subnormal u this is +inf: refuse it rather than spread it
         if not _isfinite(d):
-            raise OverflowError(f"log({_fmt(u)}): the derivative 1/u overflows a float")
+            raise OverflowError(f"log({u!r}): the derivative 1/u overflows a float")
         return _node(math.log(u), "log", (self,), (d,))  # d ln u/du = 1/u
 
     def tanh(self) -> Value:
@@ -228,7 +223,7 @@ class Value:
         """self / other, computed as self · other⁻¹."""
         other = _lift(other, "/")
         if other.data == 0.0:
-            raise ZeroDivisionError(f"division by zero: {_fmt(self.data)} / 0.0")
+            raise ZeroDivisionError(f"division by zero: {self.data!r} / 0.0")
         return self * other**-1.0
 
     def __radd__(self, other: Number) -> Value:
@@ -254,7 +249,7 @@ class Value:
     def sqrt(self) -> Value:
         """Square root of self (self ** 0.5)."""
         if self.data < 0.0:
-            raise ValueError(f"sqrt({_fmt(self.data)}): sqrt is defined only for non-negative numbers")
+            raise ValueError(f"sqrt({self.data!r}): sqrt is defined only for non-negative numbers")
         return self**0.5
 
     # ----------------------------------------------------------------------------------------
@@ -306,7 +301,7 @@ def _node(data: float, op: str, parents: tuple[Value, ...], local_grads: tuple[f
     # A result that overflowed to ±inf (or became NaN) would poison every gradient downstream
     # without a word, so it is refused here, at the op that produced it.
     if not _isfinite(data):
-        operands = ", ".join(_fmt(p.data) for p in parents)
+        operands = ", ".join(repr(p.data) for p in parents)
         raise OverflowError(f"{op}({operands}) = {data!r} is not a finite number")
     node = _new(Value)
     node.data = data
@@ -324,15 +319,13 @@ _new = object.__new__
 def _checked_pow(u: float, p: float) -> float:
     """u ** p for floats, with the domain errors named instead of a complex or a crash."""
     if u == 0.0 and p < 0.0:
-        raise ZeroDivisionError(f"** : 0.0 ** {_fmt(p)} (zero to a negative power) is undefined")
+        raise ZeroDivisionError(f"** : 0.0 ** {p!r} (zero to a negative power) is undefined")
     if u < 0.0 and not p.is_integer():
-        raise ValueError(
-            f"** : {_fmt(u)} ** {_fmt(p)} (a negative base to a non-integer power) is not a real number"
-        )
+        raise ValueError(f"** : {u!r} ** {p!r} (a negative base to a non-integer power) is not a real number")
     try:
         return u**p
     except OverflowError:
-        raise OverflowError(f"** : {_fmt(u)} ** {_fmt(p)} overflows a float") from None
+        raise OverflowError(f"** : {u!r} ** {p!r} overflows a float") from None
 
 
 def _pow_value(base: Value, exponent: Value) -> Value:
@@ -340,7 +333,7 @@ def _pow_value(base: Value, exponent: Value) -> Value:
     u, v = base.data, exponent.data
     if u < 0.0:
         raise ValueError(
-            f"** : {_fmt(u)} ** Value({_fmt(v)}): with a Value exponent the base must be "
+            f"** : {u!r} ** Value({v!r}): with a Value exponent the base must be "
             f"non-negative, since ∂(uᵛ)/∂v = uᵛ·ln u needs ln u (use a number exponent)"
         )
     y = _checked_pow(u, v)
@@ -348,7 +341,7 @@ def _pow_value(base: Value, exponent: Value) -> Value:
         # 0ᵛ = 0 for v > 0: ∂/∂v = uᵛ·ln u → 0 as u → 0⁺; ∂/∂u = v·uᵛ⁻¹ is 1 at v = 1, 0 above.
         if v < 1.0:
             raise ValueError(
-                f"** : the derivative of u ** {_fmt(v)} at u = 0.0 is infinite "
+                f"** : the derivative of u ** {v!r} at u = 0.0 is infinite "
                 f"(u ** v is not differentiable at 0 for v < 1)"
             )
         du, dv = (1.0 if v == 1.0 else 0.0), 0.0
