@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import time
 from typing import NoReturn, TextIO
@@ -64,6 +65,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         return _fail("--samples must be at least 4")
     if not 0 <= args.noise < 10:
         return _fail("--noise must lie in [0, 10)")
+    if args.plot and importlib.util.find_spec("matplotlib") is None:  # say so before training, not after
+        return _fail("--plot needs matplotlib: pip install 'autograd-tiny[plot]' (or pip install matplotlib)")
     print(
         f"training MLP(2, [16, 16, 1]) on {args.samples} {args.dataset} points (noise {args.noise}), "
         f"max-margin loss + 1e-4·L2, {args.steps} steps"
