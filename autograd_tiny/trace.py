@@ -93,7 +93,7 @@ class Row:
     """One node of the forward pass."""
 
     index: int
-    name: str
+    label: str  # the node's label; an unlabelled constant is its number, an unlabelled op node n<index>
     op: str
     parents: tuple[str, ...]
     data: float
@@ -163,7 +163,7 @@ class Trace:
     def grad(self, name: str) -> float:
         """∂root/∂(the node called ``name``)."""
         for r in self.rows:
-            if r.name == name:
+            if r.label == name:
                 return r.grad
         raise KeyError(f"no node called {name!r} in this trace")
 
@@ -174,7 +174,7 @@ class Trace:
         for r in self.rows:
             local = ", ".join(f"∂/∂{p} = {num(d)}" for p, d in zip(r.parents, r.local_grads, strict=True))
             body.append(
-                (str(r.index), r.name, r.op or "leaf", ", ".join(r.parents), num(r.data), num(r.grad), local)
+                (str(r.index), r.label, r.op or "leaf", ", ".join(r.parents), num(r.data), num(r.grad), local)
             )
         return [head, *body]
 

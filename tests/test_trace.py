@@ -44,7 +44,7 @@ def test_step_text_reads_like_the_chapter():
 def test_rows_are_in_forward_topological_order_with_values_and_local_derivatives():
     ex = example1()
     t = trace(ex.root)
-    names = [r.name for r in t.rows]
+    names = [r.label for r in t.rows]
     for r in t.rows:
         for p in r.parents:
             assert names.index(p) < r.index
@@ -82,7 +82,7 @@ def test_tracing_does_not_change_grads_and_matches_backward():
 def test_shared_labels_are_told_apart_and_unlabelled_nodes_named():
     a, b = Value(1.0, "u"), Value(2.0, "u")
     y = a * b + 3
-    names = [r.name for r in trace(y).rows]
+    names = [r.label for r in trace(y).rows]
     assert len(set(names)) == len(names)
     assert any(n.startswith("u#") for n in names) and "3" in names
 
