@@ -88,7 +88,6 @@ def _named(**nodes: Value) -> dict[str, Value]:
 def example1() -> Example:
     """Chapter, Example 1: x → z₁ = w₁x + b₁ → a₁ = ReLU(z₁) → z₂ = w₂a₁ + b₂ = ŷ, L = (ŷ − y)²."""
     x, w1, b1, w2, b2 = Value(1.0), Value(2.0), Value(0.0), Value(3.0), Value(1.0)
-    _named(x=x, w1=w1, b1=b1, w2=w2, b2=b2)
     z1 = F.affine([w1], [x], b1)  # one node, as the chapter writes z₁ = w₁·x + b₁
     a1 = z1.relu()
     z2 = F.affine([w2], [a1], b2)
