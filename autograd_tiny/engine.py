@@ -52,7 +52,10 @@ def _real(x: object, what: str) -> float:
         return x
     if isinstance(x, bool) or not isinstance(x, Real):
         raise TypeError(f"{what} must be a real number, got {type(x).__name__}: {x!r}")
-    return float(x)
+    try:
+        return float(x)
+    except OverflowError:  # a huge int or Fraction
+        raise OverflowError(f"{what} is too large for a float: {x!r:.40}…") from None
 
 
 def _lift(x: object, op: str) -> Value:

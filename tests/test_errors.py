@@ -115,3 +115,10 @@ def test_from_op_checks_a_user_defined_primitive():
         Value.from_op(0.8, "mysin", (u,), (float("inf"),))
     with pytest.raises(TypeError, match="mysin: the result must be a real number"):
         Value.from_op("0.8", "mysin", (u,), (0.5,))
+
+
+def test_an_int_too_large_for_a_float_is_named():
+    with pytest.raises(OverflowError, match="Value data is too large for a float"):
+        Value(10**400)
+    with pytest.raises(OverflowError, match=r"the operand of \+ is too large for a float"):
+        Value(1.0) + 10**400
