@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from helpers import central_difference, rel_err
 
@@ -95,7 +96,6 @@ def test_integer_inputs_give_float_grads():
 
 
 def test_numpy_scalars_are_accepted():
-    np = pytest.importorskip("numpy")  # numpy is a runtime dependency, always present
     x = Value(np.float64(1.5))
     y = x * np.int64(2)
     assert type(x.data) is float and y.data == 3.0
