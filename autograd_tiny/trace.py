@@ -205,6 +205,10 @@ class Trace:
         """The number of nodes."""
         return len(self.rows)
 
+    def __repr__(self) -> str:
+        """A one-line summary; ``print(t)`` shows the whole trace."""
+        return f"<Trace of {self.root_name}: {len(self.rows)} nodes, {len(self.steps)} chain-rule steps>"
+
 
 def trace(root: Value) -> Trace:
     """The forward table and backward chain-rule steps of the graph ending at ``root``."""
