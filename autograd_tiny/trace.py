@@ -14,6 +14,7 @@ derivatives, so tracing never changes any node's ``.grad``.
 from __future__ import annotations
 
 import html
+from collections import Counter
 from dataclasses import dataclass
 
 from autograd_tiny.engine import Value
@@ -77,8 +78,8 @@ def _symbol(node: Value, k: int, names: list[str], own: str) -> str:
 def _names(order: list[Value]) -> list[str]:
     """Display names: the label; an unlabelled leaf (a constant) is its number; an unlabelled op
     node is n<index>; a label that several nodes share gets #<index> appended."""
-    labels = [n.label for n in order if n.label]
-    shared = {x for x in labels if labels.count(x) > 1} if len(labels) != len(set(labels)) else set()
+    counts = Counter(n.label for n in order if n.label)
+    shared = {label for label, k in counts.items() if k > 1}
     names = []
     for i, n in enumerate(order):
         if n.label:
