@@ -266,6 +266,8 @@ class Value:
         recomputed by every call.
         """
         seed = _real(grad, "the gradient passed to backward()")
+        if not _isfinite(seed):  # a NaN seed would silently poison every gradient in the graph
+            raise ValueError(f"the gradient passed to backward() must be finite, got {seed!r}")
         order = topological_order(self)  # parents before children; self is last
         for node in order:
             if node.parents:  # an intermediate result: its gradient belongs to this pass only

@@ -63,6 +63,17 @@ def _activation(name: str) -> Callable[[Value], Value] | None:
     return ACTIVATIONS[name]
 
 
+def _length(x: object, who: str) -> int:
+    """len(x) for an input vector, or a TypeError naming ``who`` if x is not a sequence."""
+    try:
+        return len(x)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(
+            f"{who}: the input must be a sequence with one number or Value per input, "
+            f"got {type(x).__name__}: {x!r:.40}"
+        ) from None
+
+
 def _count(n: object, what: str) -> int:
     """A positive int, or a clear error."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
@@ -183,7 +194,7 @@ class Neuron(Module):
 
     def __call__(self, x: Sequence[Value | Number]) -> Value:
         """The neuron's output a = f(w·x + b) for one input vector x."""
-        if len(x) != self.nin:
+        if _length(x, self._z_label) != self.nin:
             raise ValueError(f"{self._z_label}: expected {self.nin} inputs, got {len(x)}")
         if self.fused:
             z = F.affine(self.w, x, self.b)
@@ -284,6 +295,7 @@ class MLP(Module):
 
     def __call__(self, x: Sequence[Value | Number]) -> list[Value]:
         """The network's outputs for one input vector, always a list."""
+        _length(x, "MLP input")
         # a⁽⁰⁾ = x: numbers become leaves labelled x[j] so a trace can name them
         a: list[Value] = [
             xi if isinstance(xi, Value) else Value(_lift(xi, "MLP input").data, f"x[{j}]")

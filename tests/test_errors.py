@@ -105,6 +105,15 @@ def test_non_number_gradient_seed():
         Value(1.0).backward("1")
 
 
+@pytest.mark.parametrize("seed", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_gradient_seed_is_refused(seed):
+    x = Value(2.0)
+    y = x * x
+    with pytest.raises(ValueError, match="gradient passed to backward\\(\\) must be finite"):
+        y.backward(seed)
+    assert x.grad == 0.0 and y.grad == 0.0  # refused before anything was touched
+
+
 def test_from_op_checks_a_user_defined_primitive():
     u = Value(1.0)
     with pytest.raises(ValueError, match="mysin: 1 parents but 2 local derivatives"):

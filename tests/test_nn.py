@@ -101,6 +101,10 @@ def test_bad_arguments():
         MLP(2, [1], seed=0)([1.0, 2.0, 3.0])
     with pytest.raises(TypeError, match="real number"):
         MLP(2, [1], seed=0)(["a", 1.0])
+    with pytest.raises(TypeError, match=r"MLP input: the input must be a sequence .* got int: 5"):
+        MLP(2, [1], seed=0)(5)
+    with pytest.raises(TypeError, match=r"z1\[0\]: the input must be a sequence .* got float"):
+        Neuron(2, rng=random.Random(0))(3.0)
 
 
 def test_state_dict_is_json_and_round_trips():
