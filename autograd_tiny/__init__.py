@@ -2,6 +2,7 @@
 
 from autograd_tiny import functional
 from autograd_tiny.engine import Value
+from autograd_tiny.gradcheck import gradcheck
 from autograd_tiny.graph import topological_order
 from autograd_tiny.nn import (
     MLP,
@@ -15,6 +16,7 @@ from autograd_tiny.nn import (
     mse_loss,
 )
 from autograd_tiny.optim import SGD, Adam
+from autograd_tiny.trace import trace  # the function; the module stays importable by its full name
 
 __all__ = [
     "MLP",
@@ -27,9 +29,22 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "draw_dot",
     "functional",
+    "gradcheck",
     "hinge_loss",
     "mse_loss",
+    "to_dot",
     "topological_order",
+    "trace",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    """``draw_dot`` and ``to_dot``, imported on first use (graphviz takes longer to import than the rest)."""
+    if name in ("draw_dot", "to_dot"):
+        from autograd_tiny import viz
+
+        return getattr(viz, name)
+    raise AttributeError(f"module 'autograd_tiny' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""House style, checked: ruff is clean, every public name has a docstring and type hints."""
+"""House style and the package surface: ruff is clean, public names have docstrings and type hints."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ import inspect
 import pkgutil
 import shutil
 import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 import autograd_tiny
 
@@ -60,3 +63,21 @@ def test_public_functions_have_type_hints():
             ):
                 unhinted.append(name)
     assert not unhinted, unhinted
+
+
+def test_the_package_exports_what_it_lists():
+    from autograd_tiny import gradcheck, trace, viz
+
+    for name in autograd_tiny.__all__:
+        assert getattr(autograd_tiny, name) is not None, name
+    assert autograd_tiny.draw_dot is viz.draw_dot and autograd_tiny.to_dot is viz.to_dot
+    assert callable(trace) and callable(gradcheck)
+    with pytest.raises(AttributeError, match="no attribute 'drawdot'"):
+        autograd_tiny.drawdot  # noqa: B018 (the lookup is what is tested)
+
+
+def test_importing_the_package_does_not_import_graphviz():
+    # draw_dot and to_dot load graphviz on first use, so `autograd-tiny trace` starts quickly
+    code = "import sys, autograd_tiny; print('graphviz' in sys.modules, 'autograd_tiny.viz' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
