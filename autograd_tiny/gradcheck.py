@@ -94,6 +94,8 @@ def gradcheck(
     Numbers become leaf Values named x0, x1, …; Values keep their label and are not modified (f is
     called on fresh copies). A gradient passes if |analytic − numeric| ≤ atol + rtol·|numeric|.
     """
+    if not callable(f):
+        raise TypeError(f"gradcheck: f must be a function of the inputs, got {type(f).__name__}")
     for name, v, positive in (("eps", eps, True), ("rtol", rtol, False), ("atol", atol, False)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or (positive and v == 0):
             raise ValueError(f"gradcheck: {name} must be a number {'> 0' if positive else '>= 0'}, got {v!r}")

@@ -89,3 +89,5 @@ def test_bad_arguments():
         gradcheck(lambda a: a.log(), [0.0000001])
     with pytest.raises(ValueError, match="no inputs"):
         gradcheck(lambda: Value(1.0), [])
+    with pytest.raises(TypeError, match="f must be a function of the inputs, got Value"):
+        gradcheck(Value(1.0), [1.0])
