@@ -58,14 +58,19 @@ def _real(x: object, what: str) -> float:
         raise OverflowError(f"{what} is too large for a float: {x!r:.40}…") from None
 
 
+def _finite(x: object, what: str) -> float:
+    """``x`` as a finite float: a TypeError if it is not a real number, a ValueError if inf or NaN."""
+    x = _real(x, what)
+    if not _isfinite(x):
+        raise ValueError(f"{what} must be finite, got {x!r}")
+    return x
+
+
 def _lift(x: object, op: str) -> Value:
     """An operand as a Value: a number becomes a constant leaf; anything else is a TypeError."""
     if isinstance(x, Value):
         return x
-    data = _real(x, f"the operand of {op}")
-    if not _isfinite(data):
-        raise ValueError(f"the operand of {op} must be finite, got {data!r}")
-    return _node(data, "", (), ())  # a leaf: no op, no parents
+    return _node(_finite(x, f"the operand of {op}"), "", (), ())  # a leaf: no op, no parents
 
 
 class Value:
@@ -77,9 +82,7 @@ class Value:
 
     def __init__(self, data: Number, label: str = "") -> None:
         """A leaf node holding ``data`` (converted to float); ``label`` names it in traces."""
-        data = _real(data, "Value data")
-        if not _isfinite(data):
-            raise ValueError(f"Value data must be finite, got {data!r}")
+        data = _finite(data, "Value data")
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, got {type(label).__name__}")
         self.data: float = data
@@ -265,9 +268,7 @@ class Value:
         Leaves accumulate across calls (zero them between steps); intermediate nodes are reset and
         recomputed by every call.
         """
-        seed = _real(grad, "the gradient passed to backward()")
-        if not _isfinite(seed):  # a NaN seed would silently poison every gradient in the graph
-            raise ValueError(f"the gradient passed to backward() must be finite, got {seed!r}")
+        seed = _finite(grad, "the gradient passed to backward()")  # a NaN seed would poison every grad
         order = topological_order(self)  # parents before children; self is last
         for node in order:
             if node.parents:  # an intermediate result: its gradient belongs to this pass only
