@@ -1,4 +1,4 @@
-"""The scalar reverse-mode engine: ``Value``, its primitive operations and ``backward()``.
+"""The scalar reverse-mode engine: ``Value``, its operations and ``backward()``.
 
 Notation. Every operation makes a node y = f(u) or y = f(u, v) from its parents u, v. At the
 moment the node is made, all the numbers it depends on are known, so it also records its
@@ -7,25 +7,12 @@ needs no calculus at all, only the chain rule
 
     ∂L/∂u += ∂y/∂u · ∂L/∂y        for every node y and each of its parents u,
 
-applied in reverse topological order. The rules, one line per op (u, v the parents' data,
-y the result):
+applied in reverse topological order.
 
-    u + v     ∂/∂u = 1,            ∂/∂v = 1
-    u · v     ∂/∂u = v,            ∂/∂v = u
-    u ** p    ∂/∂u = p·u^(p−1)                      (p a number)
-    u ** v    ∂/∂u = v·u^(v−1),    ∂/∂v = y·ln u    (v a Value)
-    exp u     ∂/∂u = y                              (d eᵘ/du = eᵘ)
-    log u     ∂/∂u = 1/u
-    tanh u    ∂/∂u = 1 − y²                         (d tanh(u)/du = 1 − tanh²(u))
-    σ(u)      ∂/∂u = y·(1 − y)                      (σ′ = σ(1 − σ))
-    relu u    ∂/∂u = 1 if u > 0 else 0              (ReLU′(0) = 0, as the chapter and PyTorch)
-    leaky u   ∂/∂u = 1 if u > 0 else slope
-    softplus  ∂/∂u = σ(u)                           (softplus(u) = log(1 + eᵘ))
-    |u|       ∂/∂u = sign(u), 0 at u = 0
-    sin u     ∂/∂u = cos u;    cos u   ∂/∂u = −sin u
-
-and each is written once, in the method that makes the node. Subtraction, negation, division,
-sqrt and the other conveniences are built from these primitives in one line each.
+The rules themselves (y = tanh(u), ∂y/∂u = 1 − tanh²(u), …) are not written here: each op is one
+row of the table in ``rules.py``, and the engine makes a node of op ``name`` with the function
+``OPS[name]`` that the table generates (``rules.float_source`` prints it). Each operator below is
+one line that picks its row; the conveniences (sqrt, reflected operators) are one line each too.
 
 Design notes for the curious:
 - A node stores plain numbers (its local derivatives), never a closure. micrograd's closures
@@ -33,13 +20,18 @@ Design notes for the curious:
   graph is freed by reference counting the moment its last name goes away.
 - Each node's ``parents`` is a tuple in argument order with duplicates kept, so ``x + x`` has
   parents ``(x, x)`` and contributes both edges: ∂(x + x)/∂x = 1 + 1 = 2.
+- A number in an expression (the 3 of ``x * 3``) becomes a ``Constant`` leaf: a parent like any
+  other, whose gradient nobody needs. A local derivative that cannot be computed (∂√u/∂u at 0) is
+  stored as inf, and ``backward`` refuses it, naming the op, only if a gradient flows through it.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from numbers import Real
 
+from autograd_tiny import rules
 from autograd_tiny.graph import topological_order
 
 Number = int | float
@@ -51,14 +43,14 @@ def _real(x: object, what: str) -> float:
     if type(x) is float:  # the common case; np.float64 (a float subclass) is converted below
         return x
     if isinstance(x, bool) or not isinstance(x, Real):
-        raise TypeError(f"{what} must be a real number, got {type(x).__name__}: {x!r}")
+        raise TypeError(f"{what} must be a real number, got {type(x).__name__}: {x!r:.60}")
     try:
         return float(x)
     except OverflowError:  # a huge int or Fraction
         raise OverflowError(f"{what} is too large for a float: {x!r:.40}…") from None
 
 
-def _finite(x: object, what: str) -> float:
+def finite(x: object, what: str) -> float:
     """``x`` as a finite float: a TypeError if it is not a real number, a ValueError if inf or NaN."""
     x = _real(x, what)
     if not _isfinite(x):
@@ -66,11 +58,20 @@ def _finite(x: object, what: str) -> float:
     return x
 
 
-def _lift(x: object, op: str) -> Value:
-    """An operand as a Value: a number becomes a constant leaf; anything else is a TypeError."""
+def lift(x: object, op: str) -> Value:
+    """An operand as a Value: a number becomes a ``Constant`` leaf; anything else is a TypeError."""
     if isinstance(x, Value):
         return x
-    return _node(_finite(x, f"the operand of {op}"), "", (), ())  # a leaf: no op, no parents
+    c = _new(Constant)
+    c.data, c.grad, c.label, c.op, c.parents, c.local_grads = (
+        finite(x, f"the operand of {op}"),
+        0.0,
+        "",
+        "",
+        (),
+        (),
+    )
+    return c
 
 
 class Value:
@@ -82,7 +83,7 @@ class Value:
 
     def __init__(self, data: Number, label: str = "") -> None:
         """A leaf node holding ``data`` (converted to float); ``label`` names it in traces."""
-        data = _finite(data, "Value data")
+        data = finite(data, "Value data")
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, got {type(label).__name__}")
         self.data: float = data
@@ -97,15 +98,24 @@ class Value:
         cls,
         data: Number,
         op: str,
-        parents: tuple[Value, ...],
-        local_grads: tuple[Number, ...],
+        parents: Sequence[Value],
+        local_grads: Sequence[Number],
         label: str = "",
+        rule: Callable[..., Sequence[Value | Number]] | None = None,
     ) -> Value:
         """A node made by ``op`` from ``parents``, with local derivatives ∂y/∂parent: a new primitive.
 
         To add an operation of your own, compute y and its local derivatives from the parents'
         data and pass them here; ``backward()`` and ``gradcheck`` then treat it like any other op.
+        ``rule(*parents)`` returning the local derivatives as Values (or numbers) lets
+        ``higher.py`` differentiate through it twice; without one, a second derivative is refused.
         """
+        if not isinstance(op, str) or not op:
+            raise TypeError(f"from_op: op must be a non-empty str naming the operation, got {op!r}")
+        if isinstance(parents, Value) or not isinstance(parents, (tuple, list)):
+            raise TypeError(f"{op}: parents must be a tuple of Values, got {type(parents).__name__}")
+        if isinstance(local_grads, (str, bytes)) or not isinstance(local_grads, (tuple, list)):
+            raise TypeError(f"{op}: local_grads must be a tuple of numbers, got {type(local_grads).__name__}")
         parents = tuple(parents)
         if not all(isinstance(p, Value) for p in parents):
             raise TypeError(f"{op}: every parent must be a Value")
@@ -116,141 +126,104 @@ class Value:
             raise ValueError(f"{op}: local derivatives must be finite, got {grads}")
         if not isinstance(label, str):
             raise TypeError(f"{op}: label must be a str, got {type(label).__name__}")
-        node = _node(_real(data, f"{op}: the result"), op, parents, grads)
-        node.label = label
+        if rule is not None and not callable(rule):
+            raise TypeError(f"{op}: rule must be a function of the parents, got {type(rule).__name__}")
+        node = _new(CustomOp)
+        node.data = finite(data, f"{op}: the result")
+        node.grad, node.label, node.op, node.parents, node.local_grads = 0.0, label, op, parents, grads
+        node.rule = rule
         return node
 
     # ----------------------------------------------------------------------------------------
-    # Primitive operations. Each computes y and states its local derivative(s) in one line.
+    # Operations: each makes a node with the function the rule table generated for its op.
     # ----------------------------------------------------------------------------------------
 
     def __add__(self, other: Value | Number) -> Value:
         """self + other."""
-        other = _lift(other, "+")
-        return _node(self.data + other.data, "+", (self, other), _ONE_ONE)  # ∂/∂u = ∂/∂v = 1
-
-    def __mul__(self, other: Value | Number) -> Value:
-        """self * other."""
-        other = _lift(other, "*")
-        return _node(
-            self.data * other.data, "*", (self, other), (other.data, self.data)
-        )  # ∂(uv)/∂u = v, ∂(uv)/∂v = u
-
-    def __pow__(self, other: Value | Number) -> Value:
-        """self ** other, for a number or a Value exponent."""
-        if isinstance(other, Value):
-            return _pow_value(self, other)
-        p = _real(other, "the exponent of **")
-        u = self.data
-        y = _checked_pow(u, p)
-        if p == 0.0:
-            d = 0.0  # u⁰ = 1 is constant
-        elif u == 0.0 and p < 1.0:
-            raise ValueError(
-                f"** : the derivative of u ** {p!r} at u = 0.0 is infinite "
-                f"(u ** p is not differentiable at 0 for p < 1)"
-            )
-        else:
-            d = p * _checked_pow(u, p - 1.0)
-        op = f"**{int(p)}" if p.is_integer() else f"**{p!r}"
-        return _node(y, op, (self,), (d,))  # d(uᵖ)/du = p·uᵖ⁻¹
-
-    def exp(self) -> Value:
-        """e ** self."""
-        try:
-            y = math.exp(self.data)
-        except OverflowError:  # beyond u ≈ 709.78, eᵘ exceeds the largest float
-            raise OverflowError(f"exp({self.data!r}) overflows a float") from None
-        return _node(y, "exp", (self,), (y,))  # d eᵘ/du = eᵘ
-
-    def log(self) -> Value:
-        """Natural logarithm of self."""
-        u = self.data
-        if u <= 0.0:
-            raise ValueError(f"log({u!r}): log is defined only for positive numbers")
-        d = 1.0 / u  # for a subnormal u this is +inf: refuse it rather than spread it
-        if not _isfinite(d):
-            raise OverflowError(f"log({u!r}): the derivative 1/u overflows a float")
-        return _node(math.log(u), "log", (self,), (d,))  # d ln u/du = 1/u
-
-    def tanh(self) -> Value:
-        """Hyperbolic tangent of self."""
-        y = math.tanh(self.data)
-        return _node(y, "tanh", (self,), (1.0 - y * y,))  # d tanh(u)/du = 1 − tanh²(u)
-
-    def sigmoid(self) -> Value:
-        """Logistic sigmoid σ(u) = 1 / (1 + e⁻ᵘ), exact 0 or 1 far out, never overflowing."""
-        y = _sigmoid(self.data)
-        return _node(y, "sigmoid", (self,), (y * (1.0 - y),))  # σ′(u) = σ(u)·(1 − σ(u))
-
-    def relu(self) -> Value:
-        """max(0, self), with ReLU′(0) = 0."""
-        u = self.data
-        return _node(u if u > 0.0 else 0.0, "relu", (self,), (1.0 if u > 0.0 else 0.0,))
-
-    def leaky_relu(self, slope: float = 0.01) -> Value:
-        """u if u > 0 else slope·u, with derivative ``slope`` at 0 (as ReLU′(0) = 0)."""
-        u, k = self.data, _real(slope, "the slope of leaky_relu")
-        return _node(u if u > 0.0 else k * u, "leaky_relu", (self,), (1.0 if u > 0.0 else k,))
-
-    def softplus(self) -> Value:
-        """log(1 + eᵘ), computed without overflow for any finite u."""
-        u = self.data
-        # log(1 + eᵘ) = max(u, 0) + log(1 + e^−|u|): the exponent is never positive.
-        y = max(u, 0.0) + math.log1p(math.exp(-abs(u)))
-        return _node(y, "softplus", (self,), (_sigmoid(u),))  # d softplus(u)/du = σ(u)
-
-    def abs(self) -> Value:
-        """|self|, with derivative sign(u) and 0 at u = 0."""
-        u = self.data
-        return _node(abs(u), "abs", (self,), (1.0 if u > 0.0 else -1.0 if u < 0.0 else 0.0,))
-
-    def sin(self) -> Value:
-        """Sine of self (radians)."""
-        return _node(math.sin(self.data), "sin", (self,), (math.cos(self.data),))  # d sin u/du = cos u
-
-    def cos(self) -> Value:
-        """Cosine of self (radians)."""
-        return _node(math.cos(self.data), "cos", (self,), (-math.sin(self.data),))  # d cos u/du = −sin u
-
-    # ----------------------------------------------------------------------------------------
-    # Derived operations: one line each from the primitives above.
-    # ----------------------------------------------------------------------------------------
-
-    def __neg__(self) -> Value:
-        """-self."""
-        return self * -1.0
-
-    def __sub__(self, other: Value | Number) -> Value:
-        """self - other: self + (−other), a number negated in place (one constant, not a node)."""
-        return self + (-other if isinstance(other, Value) else -_lift(other, "-").data)
-
-    def __truediv__(self, other: Value | Number) -> Value:
-        """self / other, computed as self · other⁻¹."""
-        other = _lift(other, "/")
-        if other.data == 0.0:
-            raise ZeroDivisionError(f"division by zero: {self.data!r} / 0.0")
-        return self * other**-1.0
+        return _add(self, lift(other, "+"))
 
     def __radd__(self, other: Number) -> Value:
         """other + self."""
-        return self + other
+        return _add(lift(other, "+"), self)
 
-    def __rmul__(self, other: Number) -> Value:
-        """other * self."""
-        return self * other
+    def __sub__(self, other: Value | Number) -> Value:
+        """self - other."""
+        return _sub(self, lift(other, "-"))
 
     def __rsub__(self, other: Number) -> Value:
         """other - self."""
-        return _lift(other, "-") + (-self)
+        return _sub(lift(other, "-"), self)
+
+    def __mul__(self, other: Value | Number) -> Value:
+        """self * other."""
+        return _mul(self, lift(other, "*"))
+
+    def __rmul__(self, other: Number) -> Value:
+        """other * self."""
+        return _mul(lift(other, "*"), self)
+
+    def __truediv__(self, other: Value | Number) -> Value:
+        """self / other."""
+        other = lift(other, "/")
+        if other.data == 0.0:
+            raise ZeroDivisionError(f"division by zero: {self.data!r} / 0.0")
+        return _div(self, other)
 
     def __rtruediv__(self, other: Number) -> Value:
         """other / self."""
-        return _lift(other, "/") / self
+        return lift(other, "/") / self
+
+    def __neg__(self) -> Value:
+        """-self."""
+        return _neg(self)
+
+    def __pow__(self, other: Value | Number) -> Value:
+        """self ** other, for a number or a Value exponent."""
+        return _pow(self, lift(other, "**"))
 
     def __rpow__(self, other: Number) -> Value:
         """other ** self (a number base, a Value exponent)."""
-        return _lift(other, "**") ** self
+        return _pow(lift(other, "**"), self)
+
+    def exp(self) -> Value:
+        """e ** self."""
+        return OPS["exp"](self)
+
+    def log(self) -> Value:
+        """Natural logarithm of self."""
+        return OPS["log"](self)
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent of self."""
+        return OPS["tanh"](self)
+
+    def sigmoid(self) -> Value:
+        """Logistic sigmoid σ(u) = 1 / (1 + e⁻ᵘ), exact 0 or 1 far out, never overflowing."""
+        return OPS["sigmoid"](self)
+
+    def relu(self) -> Value:
+        """max(0, self), with ReLU′(0) = 0."""
+        return OPS["relu"](self)
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        """u if u > 0 else slope·u, with derivative ``slope`` at 0 (as ReLU′(0) = 0)."""
+        return OPS["leaky_relu"](self, lift(slope, "leaky_relu's slope"))
+
+    def softplus(self) -> Value:
+        """log(1 + eᵘ), computed without overflow for any finite u."""
+        return OPS["softplus"](self)
+
+    def abs(self) -> Value:
+        """|self|, with derivative sign(u) and 0 at u = 0."""
+        return OPS["abs"](self)
+
+    def sin(self) -> Value:
+        """Sine of self (radians)."""
+        return OPS["sin"](self)
+
+    def cos(self) -> Value:
+        """Cosine of self (radians)."""
+        return OPS["cos"](self)
 
     def sqrt(self) -> Value:
         """Square root of self (self ** 0.5)."""
@@ -266,12 +239,17 @@ class Value:
         """Fill ``.grad`` of every node this one depends on with ∂self/∂node (times ``grad``).
 
         Leaves accumulate across calls (zero them between steps); intermediate nodes are reset and
-        recomputed by every call.
+        recomputed by every call. A gradient that overflows, or flows through an infinite local
+        derivative, is an error naming the op where it happened.
         """
-        seed = _finite(grad, "the gradient passed to backward()")  # a NaN seed would poison every grad
+        seed = finite(grad, "the gradient passed to backward()")  # a NaN seed would poison every grad
         order = topological_order(self)  # parents before children; self is last
+        held = []  # leaves' gradients from earlier calls, added back after this pass
         for node in order:
             if node.parents:  # an intermediate result: its gradient belongs to this pass only
+                node.grad = 0.0
+            elif node.grad:
+                held.append((node, node.grad))
                 node.grad = 0.0
         self.grad += seed
         # Walk children before parents. When a node is reached, every path from self to it has
@@ -279,8 +257,21 @@ class Value:
         # passed on to its parents by the chain rule: ∂L/∂u += ∂y/∂u · ∂L/∂y.
         for node in reversed(order):
             g = node.grad
+            if g - g != 0.0:  # g − g is 0 for every finite g, NaN for ±inf and NaN
+                try:
+                    check_gradient(order, node, {id(n): n.grad for n in order})
+                except ArithmeticError:
+                    before = {id(leaf): grad for leaf, grad in held}
+                    for n in order:  # leave every leaf as it was before this call
+                        if not n.parents:
+                            n.grad = before.get(id(n), 0.0)
+                    raise
             for parent, local in zip(node.parents, node.local_grads):  # noqa: B905 (equal by construction)
                 parent.grad += local * g
+        # A leaf accumulates: this pass's gradient is added to the earlier ones as one number, so
+        # two calls give exactly twice one call's gradient.
+        for leaf, before in held:
+            leaf.grad += before
 
     def __repr__(self) -> str:
         """Value(data=..., grad=...[, label=...])."""
@@ -288,22 +279,48 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
 
-def _sigmoid(u: float) -> float:
-    """σ(u) = 1 / (1 + e⁻ᵘ) on a float, never overflowing."""
-    # Only ever exponentiate a non-positive number: e⁻ᵘ for u ≥ 0 and eᵘ for u < 0 are in (0, 1],
-    # so neither overflows; far out the result rounds to exactly 1 or exactly 0.
-    if u >= 0.0:
-        return 1.0 / (1.0 + math.exp(-u))
-    e = math.exp(u)
-    return e / (1.0 + e)
+class Constant(Value):
+    """A number an operation lifted into the graph (the 3 of ``x * 3``): a leaf needing no gradient."""
+
+    __slots__ = ()
 
 
-_ONE_ONE = (1.0, 1.0)  # shared local derivatives of every +: no per-node allocation
+class CustomOp(Value):
+    """A node made by ``Value.from_op``: its op is the user's, with an optional Value-space rule."""
+
+    __slots__ = ("rule",)
+
+
+def check_gradient(order: list[Value], node: Value, grads: dict[int, float]) -> None:
+    """Raise, naming the op, if ``node``'s gradient ``grads[id(node)]`` is inf or NaN.
+
+    Called only when that happened; it finds the child whose chain-rule step produced the bad
+    number. A constant's gradient is never used, so an infinite one there is no error.
+    """
+    if isinstance(node, Constant):
+        return
+    for child in order:
+        g = grads.get(id(child), 0.0)
+        for parent, local in zip(child.parents, child.local_grads):  # noqa: B905
+            if parent is node and not _isfinite(local * g):
+                operands = ", ".join(repr(p.data) for p in child.parents)
+                if not _isfinite(local):
+                    raise OverflowError(
+                        f"backward: the local derivative of {child.op}({operands}) with respect to "
+                        f"{node.label or 'its input'} is {local!r} (not finite there), and a gradient "
+                        f"of {g!r} has to flow through it"
+                    )
+                raise OverflowError(
+                    f"backward: the gradient overflows at {child.op}({operands}): local derivative "
+                    f"{local!r} × upstream gradient {g!r} = {local * g!r}"
+                )
+    raise OverflowError(
+        f"backward: the gradient of {node.label or node.op or 'a leaf'} is {grads[id(node)]!r}"
+    )
 
 
 def _node(data: float, op: str, parents: tuple[Value, ...], local_grads: tuple[float, ...]) -> Value:
-    """Make the node y = op(parents) with its local derivatives (the ops' fast path: no checks
-    on types, which the ops have done, only on the result)."""
+    """Make the node y = op(parents) with its local derivatives: the generated ops' last step."""
     # A result that overflowed to ±inf (or became NaN) would poison every gradient downstream
     # without a word, so it is refused here, at the op that produced it.
     if not _isfinite(data):
@@ -320,37 +337,8 @@ def _node(data: float, op: str, parents: tuple[Value, ...], local_grads: tuple[f
 
 
 _new = object.__new__
+_lift = lift  # the name other modules used before it was public
 
-
-def _checked_pow(u: float, p: float) -> float:
-    """u ** p for floats, with the domain errors named instead of a complex or a crash."""
-    if u == 0.0 and p < 0.0:
-        raise ZeroDivisionError(f"** : 0.0 ** {p!r} (zero to a negative power) is undefined")
-    if u < 0.0 and not p.is_integer():
-        raise ValueError(f"** : {u!r} ** {p!r} (a negative base to a non-integer power) is not a real number")
-    try:
-        return u**p
-    except OverflowError:
-        raise OverflowError(f"** : {u!r} ** {p!r} overflows a float") from None
-
-
-def _pow_value(base: Value, exponent: Value) -> Value:
-    """base ** exponent with both Values: y = uᵛ, ∂y/∂u = v·uᵛ⁻¹, ∂y/∂v = uᵛ·ln u."""
-    u, v = base.data, exponent.data
-    if u < 0.0:
-        raise ValueError(
-            f"** : {u!r} ** Value({v!r}): with a Value exponent the base must be "
-            f"non-negative, since ∂(uᵛ)/∂v = uᵛ·ln u needs ln u (use a number exponent)"
-        )
-    y = _checked_pow(u, v)
-    if u == 0.0:
-        # 0ᵛ = 0 for v > 0: ∂/∂v = uᵛ·ln u → 0 as u → 0⁺; ∂/∂u = v·uᵛ⁻¹ is 1 at v = 1, 0 above.
-        if v < 1.0:
-            raise ValueError(
-                f"** : the derivative of u ** {v!r} at u = 0.0 is infinite "
-                f"(u ** v is not differentiable at 0 for v < 1)"
-            )
-        du, dv = (1.0 if v == 1.0 else 0.0), 0.0
-    else:
-        du, dv = v * _checked_pow(u, v - 1.0), y * math.log(u)
-    return _node(y, "**", (base, exponent), (du, dv))  # ∂/∂u = v·uᵛ⁻¹, ∂/∂v = uᵛ·ln u
+# Every op of the table as a function of parent Values that makes its node (rules.float_source).
+OPS: dict[str, Callable[..., Value]] = rules.float_functions({"node": _node})
+_add, _sub, _mul, _div, _neg, _pow = (OPS[k] for k in ("add", "sub", "mul", "div", "neg", "pow"))

@@ -16,11 +16,9 @@ graphs several times smaller than micrograd's, which is most of why training is 
 
 from __future__ import annotations
 
-import builtins
-import math
 from collections.abc import Sequence
 
-from autograd_tiny.engine import Number, Value, _lift, _node
+from autograd_tiny.engine import OPS, Number, Value, lift
 
 Vector = Sequence[Value | Number]
 
@@ -32,7 +30,7 @@ def _values(xs: Vector, what: str) -> tuple[Value, ...]:
     vs = tuple(xs)
     for v in vs:  # usually all are Values already: then the tuple is used as it is
         if type(v) is not Value:
-            return tuple(_lift(x, what) for x in vs)
+            return tuple(lift(x, what) for x in vs)
     return vs
 
 
@@ -45,27 +43,21 @@ def _same_length(a: Sequence, b: Sequence, what: str) -> None:
 def sum(xs: Vector) -> Value:  # shadows the builtin on purpose: read it as F.sum
     """Σᵢ xᵢ as one node (an empty list gives a constant 0)."""
     us = _values(xs, "sum")
-    if not us:
-        return Value(0.0)
-    return _node(builtins.sum(u.data for u in us), "sum", us, (1.0,) * len(us))  # ∂/∂uᵢ = 1
+    return OPS["sum"](us) if us else Value(0.0)
 
 
 def dot(ws: Vector, xs: Vector) -> Value:
     """Σᵢ wᵢ xᵢ as one node."""
     w, x = _values(ws, "dot"), _values(xs, "dot")
     _same_length(w, x, "dot")
-    wd, xd = [u.data for u in w], [u.data for u in x]
-    y = builtins.sum(a * b for a, b in zip(wd, xd, strict=True))
-    return _node(y, "dot", w + x, (*xd, *wd))  # ∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ
+    return OPS["dot"](w, x)
 
 
 def affine(ws: Vector, xs: Vector, b: Value | Number) -> Value:
     """z = w·x + b as one node: a neuron's pre-activation."""
-    w, x, bias = _values(ws, "affine"), _values(xs, "affine"), _lift(b, "affine")
+    w, x = _values(ws, "affine"), _values(xs, "affine")
     _same_length(w, x, "affine")
-    wd, xd = [u.data for u in w], [u.data for u in x]
-    z = builtins.sum(a * c for a, c in zip(wd, xd, strict=True)) + bias.data
-    return _node(z, "w·x+b", (*w, *x, bias), (*xd, *wd, 1.0))  # ∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, ∂/∂b = 1
+    return OPS["affine"](w, x, lift(b, "affine"))
 
 
 def logsumexp(xs: Vector) -> Value:
@@ -73,18 +65,23 @@ def logsumexp(xs: Vector) -> Value:
     us = _values(xs, "logsumexp")
     if not us:
         raise ValueError("logsumexp of an empty list is -inf: pass at least one value")
-    # Shift by the largest m: log Σ e^uᵢ = m + log Σ e^(uᵢ − m), where every exponent is ≤ 0
-    # and the largest term is e⁰ = 1, so the sum lies in [1, n]: no overflow, no log(0).
-    m = max(u.data for u in us)
-    y = m + math.log(math.fsum(math.exp(u.data - m) for u in us))
-    return _node(y, "logsumexp", us, tuple(math.exp(u.data - y) for u in us))  # ∂/∂uᵢ = softmax(u)ᵢ
+    return OPS["logsumexp"](us)
 
 
 def log_softmax(xs: Vector) -> list[Value]:
-    """log softmax(x)ᵢ = xᵢ − logsumexp(x), stable for logits of any size."""
+    """log softmax(x)ᵢ = (xᵢ − m) − log Σⱼ e^(xⱼ − m), with m = max x, exact for logits of any size.
+
+    Shifting by the constant m changes nothing mathematically (softmax is shift-invariant, so the
+    gradients are the same), but it keeps every number small: at x = [1e16, 1e16], xᵢ − logsumexp(x)
+    would round to 0 instead of −log 2.
+    """
     us = _values(xs, "log_softmax")
-    lse = logsumexp(us)
-    return [u - lse for u in us]
+    if not us:
+        raise ValueError("log_softmax of an empty list: pass at least one value")
+    m = max(u.data for u in us)
+    shifted = [u - m for u in us]
+    lse = logsumexp(shifted)
+    return [s - lse for s in shifted]
 
 
 def softmax(xs: Vector) -> list[Value]:

@@ -17,8 +17,9 @@ import html
 from collections import Counter
 from dataclasses import dataclass
 
-from autograd_tiny.engine import Value
+from autograd_tiny.engine import Constant, CustomOp, Value
 from autograd_tiny.graph import topological_order
+from autograd_tiny.rules import RULES, to_text
 
 
 def num(x: float) -> str:
@@ -37,42 +38,32 @@ def _wrap(name: str) -> str:
     return f"({name})" if any(c in name for c in "+−-*/·^ ") and not name.startswith("−") else name
 
 
-# The local derivative ∂y/∂(parent k) of each op, as text in the parents' names u (and v, or the
-# other vector's names for dot/affine). Numbers come from the node; this is only how they are read.
 def _symbol(node: Value, k: int, names: list[str], own: str) -> str:
     """How the local derivative of ``node`` (called ``own``) with respect to its k-th parent is
-    written, given its parents' names."""
-    names = [_wrap(x) for x in names]
-    op, u = node.op, names[k]
-    n = len(names)
-    if op in ("+", "sum"):
+    written, from the op's rule in the table, with the parents' names (or a constant's number)."""
+    rule = RULES.get(node.op) if not isinstance(node, CustomOp) else None
+    if rule is None:  # an op of the user's own (Value.from_op): only its numbers are known
+        return f"∂{node.op}/∂{names[k]}"
+    j, i = rule.locate(k, len(node.parents))
+    groups = rule.split(list(range(len(node.parents))))
+    text: dict[str, str] = {"y": _wrap(own)}
+    values: dict[str, float] = {}
+    for name, g in zip(rule.names, groups, strict=True):
+        if isinstance(g, list):
+            text[name] = "(" + ", ".join(names[m] for m in g) + ")"
+        elif isinstance(node.parents[g], Constant):
+            values[name] = node.parents[g].data  # a constant's number is folded into the formula
+        else:
+            text[name] = _wrap(names[g])
+    expr = rule.derivs[j]
+    if i is None:
+        return to_text(expr, text, values)
+    # one element of a vector input: "x" → that element's name, ones(u) → 1, softmax(u) → softmax(u)ᵢ
+    if expr in rule.names:
+        return names[groups[rule.names.index(expr)][i]]
+    if expr.startswith("ones("):
         return "1"
-    if op == "*":
-        return names[1 - k]  # ∂(uv)/∂u = v
-    if op in ("dot", "w·x+b"):
-        m = (n - 1) // 2 if op == "w·x+b" else n // 2
-        if op == "w·x+b" and k == n - 1:
-            return "1"  # ∂z/∂b
-        return names[k + m] if k < m else names[k - m]  # ∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ
-    if op.startswith("**") and len(op) > 2:
-        p = op[2:]
-        return f"{p}·{u}" if p == "2" else f"{p}·{u}^({p}−1)"
-    if op == "**":  # a Value exponent: ∂(uᵛ)/∂u = v·uᵛ⁻¹, ∂(uᵛ)/∂v = uᵛ·ln u
-        return f"{names[1]}·{names[0]}^({names[1]}−1)" if k == 0 else f"{own}·ln {names[0]}"
-    rules = {
-        "exp": f"exp({u})",
-        "log": f"1/{u}",
-        "tanh": f"1 − tanh²({u})",
-        "sigmoid": f"σ({u})(1 − σ({u}))",
-        "relu": f"ReLU′({u})",
-        "leaky_relu": f"LeakyReLU′({u})",
-        "softplus": f"σ({u})",
-        "abs": f"sign({u})",
-        "sin": f"cos({u})",
-        "cos": f"−sin({u})",
-        "logsumexp": f"softmax({u})",
-    }
-    return rules.get(op, f"∂{op}/∂{u}")
+    return f"{to_text(expr, text, values)}[{i}]"
 
 
 def _names(order: list[Value]) -> list[str]:
@@ -129,18 +120,26 @@ class Trace:
         """Trace the graph that ends at ``root`` (computes ∂root/∂node for every node)."""
         if not isinstance(root, Value):
             raise TypeError(f"trace expects a Value, got {type(root).__name__}")
-        order = topological_order(root)
+        # A number constant (the 10 of ŷ − 10) is no node of its own here: it is shown inside its
+        # op, by its value, and receives no gradient, since nobody differentiates by a constant.
+        order = [n for n in topological_order(root) if not isinstance(n, Constant) or n is root]
         index = {id(n): i for i, n in enumerate(order)}
         names = _names(order)
         self.root_name = names[-1]
+
+        def name(p: Value) -> str:
+            return names[index[id(p)]] if id(p) in index else num(p.data)
+
         # The backward pass, recomputed here: g[i] = ∂root/∂(node i).
         grads = [0.0] * len(order)
         grads[-1] = 1.0
         self.steps: list[Step] = []
         for i in range(len(order) - 1, -1, -1):
             node = order[i]
-            pnames = [names[index[id(p)]] for p in node.parents]
+            pnames = [name(p) for p in node.parents]
             for k, (p, local) in enumerate(zip(node.parents, node.local_grads, strict=True)):
+                if isinstance(p, Constant):
+                    continue
                 j = index[id(p)]
                 contribution = local * grads[i]
                 grads[j] += contribution
@@ -148,12 +147,13 @@ class Trace:
                 self.steps.append(
                     Step(names[j], names[i], symbol, local, grads[i], contribution, self.root_name)
                 )
+        self._named = set(names)  # the nodes of the table (constants are not among them)
         self.rows = [
             Row(
                 i,
                 names[i],
                 n.op,
-                tuple(names[index[id(p)]] for p in n.parents),
+                tuple(name(p) for p in n.parents),
                 n.data,
                 grads[i],
                 n.local_grads,
@@ -173,7 +173,11 @@ class Trace:
         head = ("#", "node", "op", "parents", "data", f"∂{self.root_name}/∂node", "local derivatives")
         body = []
         for r in self.rows:
-            local = ", ".join(f"∂/∂{p} = {num(d)}" for p, d in zip(r.parents, r.local_grads, strict=True))
+            local = ", ".join(
+                f"∂/∂{p} = {num(d)}"
+                for p, d in zip(r.parents, r.local_grads, strict=True)
+                if p in self._named
+            )
             body.append(
                 (str(r.index), r.label, r.op or "leaf", ", ".join(r.parents), num(r.data), num(r.grad), local)
             )

@@ -15,8 +15,9 @@ from typing import Any
 
 import graphviz
 
-from autograd_tiny.engine import Value
+from autograd_tiny.engine import Constant, CustomOp, Value
 from autograd_tiny.graph import topological_order
+from autograd_tiny.rules import RULES
 from autograd_tiny.trace import num
 
 INSTALL_HINT = (
@@ -75,6 +76,17 @@ def _grad_colour(g: float, largest: float) -> tuple[str, str]:
     return "#" + "".join(f"{c:02x}" for c in rgb), "filled"
 
 
+def op_label(node: Value) -> str:
+    """How a drawing labels an op: its symbol, with its number constants inside (× 3, − 10, 2 **)."""
+    symbol = RULES[node.op].symbol if node.op in RULES and not isinstance(node, CustomOp) else node.op
+    consts = [num(p.data) if isinstance(p, Constant) else None for p in node.parents]
+    if len(consts) == 2 and consts[1] is not None:
+        return f"{symbol} {consts[1]}"
+    if len(consts) == 2 and consts[0] is not None:
+        return f"{consts[0]} {symbol}"
+    return symbol
+
+
 def draw_dot(
     root: Value,
     rankdir: str = "LR",
@@ -109,6 +121,8 @@ def draw_dot(
     clusters: dict[str, list[tuple[str, dict[str, str]]]] = {}
     loose: list[tuple[str, dict[str, str]]] = []
     for i, n in enumerate(order):
+        if isinstance(n, Constant) and n is not root:
+            continue  # a number constant is drawn inside its op (× 3, − 10, ** 2), not as a box
         fields = [_escape(n.label)] if n.label else []
         fields.append(f"data {_escape(num(n.data))}")
         if show_grad:
@@ -118,7 +132,7 @@ def draw_dot(
             attrs["fillcolor"], attrs["style"] = _grad_colour(n.grad, largest)
         items = [(f"n{i}", attrs)]
         if n.op:
-            items.append((f"n{i}op", {"label": n.op, "shape": "ellipse", "fontsize": "11"}))
+            items.append((f"n{i}op", {"label": op_label(n), "shape": "ellipse", "fontsize": "11"}))
         m = _LAYER.match(n.label)
         group = f"layer {m.group(1)}" if m else ("input" if n.label.startswith("x[") else None)
         (clusters.setdefault(group, []) if group_layers and group else loose).extend(items)
@@ -133,7 +147,8 @@ def draw_dot(
         if n.op:
             g.edge(f"n{i}op", f"n{i}")
             for p in n.parents:  # one edge per argument: x + x draws two
-                g.edge(f"n{index[id(p)]}", f"n{i}op")
+                if not isinstance(p, Constant):
+                    g.edge(f"n{index[id(p)]}", f"n{i}op")
     return g
 
 

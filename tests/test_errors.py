@@ -66,10 +66,23 @@ def test_negative_base_non_integer_power():
         Value(-8.0) ** 0.5
     with pytest.raises(ValueError, match=r"sqrt\(-4\.0\)"):
         Value(-4.0).sqrt()
-    with pytest.raises(ValueError, match=r"-2\.0 \*\* Value"):
-        Value(-2.0) ** Value(2.0)
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(ValueError, match=r"-2\.0 \*\* 0\.5 \(a negative base to a non-integer power\)"):
         (-2) ** Value(0.5)
+
+
+def test_negative_base_with_a_value_exponent_is_refused_only_when_its_derivative_is_needed():
+    # (−2)^v is real for an integer v, but ∂/∂v = (−2)^v · ln(−2) is not: backward says so
+    x, v = Value(-2.0, "x"), Value(2.0, "v")
+    y = x**v
+    assert y.data == 4.0
+    with pytest.raises(OverflowError, match=r"local derivative of pow\(-2\.0, 2\.0\) with respect to v"):
+        y.backward()
+    y2 = x ** Value(2.0)  # the same, but now read only ∂/∂x: still refused, as the exponent is a leaf
+    with pytest.raises(OverflowError):
+        y2.backward()
+    y3 = x**2  # a number exponent is a constant: its derivative is never needed
+    y3.backward()
+    assert x.grad == -4.0
 
 
 def test_negative_base_integer_power_is_fine():
@@ -79,9 +92,13 @@ def test_negative_base_integer_power_is_fine():
     assert (y.data, x.grad) == (9.0, -6.0)
 
 
-def test_infinite_derivative_is_refused():
-    with pytest.raises(ValueError, match="not differentiable at 0"):
-        Value(0.0).sqrt()
+def test_infinite_derivative_is_refused_when_a_gradient_flows_through_it():
+    y = Value(0.0, "u").sqrt()
+    assert y.data == 0.0  # the value is fine
+    with pytest.raises(
+        OverflowError, match=r"local derivative of pow\(0\.0, 0\.5\) with respect to u is inf"
+    ):
+        y.backward()
 
 
 def test_overflow_names_the_op():
@@ -89,9 +106,9 @@ def test_overflow_names_the_op():
         Value(1000.0).exp()
     with pytest.raises(OverflowError, match=r"\*\*"):
         Value(10.0) ** 400
-    with pytest.raises(OverflowError, match=r"\*\(1e\+200, 1e\+200\)"):
+    with pytest.raises(OverflowError, match=r"mul\(1e\+200, 1e\+200\)"):
         Value(1e200) * Value(1e200)
-    with pytest.raises(OverflowError, match=r"\+"):
+    with pytest.raises(OverflowError, match=r"add\(1\.7e\+308, 1\.7e\+308\)"):
         Value(1.7e308) + Value(1.7e308)
 
 

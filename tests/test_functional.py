@@ -42,7 +42,7 @@ def test_dot_and_affine_values_and_gradients():
     z = F.affine(W, X, B)
     assert d.data == pytest.approx(float(w @ x), rel=1e-14)
     assert z.data == pytest.approx(float(w @ x + b), rel=1e-14)
-    assert z.op == "w·x+b" and len(z.parents) == 11
+    assert z.op == "affine" and len(z.parents) == 11
     z.backward()
     assert [v.grad for v in W] == pytest.approx(list(x), rel=1e-15)
     assert [v.grad for v in X] == pytest.approx(list(w), rel=1e-15)

@@ -77,7 +77,7 @@ def test_binary_nodes_let_every_multiply_be_traced():
     n = Neuron(2, activation="linear", fused=False)
     z = n([Value(1.0), Value(2.0)])
     ops = [v.op for v in topological_order(z) if v.op]
-    assert ops.count("*") == 2 and ops.count("+") == 2
+    assert ops.count("mul") == 2 and ops.count("add") == 2
 
 
 def test_zero_grad():
