@@ -4,6 +4,7 @@ from autograd_tiny import functional
 from autograd_tiny.engine import Value
 from autograd_tiny.gradcheck import gradcheck
 from autograd_tiny.graph import topological_order
+from autograd_tiny.higher import grad, gradients, hessian, jacobian, jvp
 from autograd_tiny.nn import (
     MLP,
     Layer,
@@ -31,8 +32,13 @@ __all__ = [
     "cross_entropy",
     "draw_dot",
     "functional",
+    "grad",
     "gradcheck",
+    "gradients",
+    "hessian",
     "hinge_loss",
+    "jacobian",
+    "jvp",
     "mse_loss",
     "to_dot",
     "topological_order",

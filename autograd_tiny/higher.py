@@ -1,0 +1,332 @@
+"""Derivatives of derivatives (reverse mode, nestable) and forward mode, from the same rule table.
+
+Reverse mode, as ``backward()`` does it, needs only the numbers a node stored when it was made:
+its local derivatives. To differentiate a derivative, the chain rule has to be run on *Values*
+instead, so that the gradient it produces is itself a graph:
+
+    ∂L/∂u += ∂y/∂u · ∂L/∂y        with ∂y/∂u a Value, from the op's row in ``rules.py``.
+
+``gradients(L, xs, create_graph=True)`` does exactly that, and what it returns can be
+differentiated again. On top of it, in the style of HIPS autograd:
+
+    grad(f)(x)              f′(x); grad(grad(f))(x) is f″(x)
+    hessian(f)(*xs)         [[∂²f/∂xᵢ∂xⱼ]]
+    jacobian(f)(*xs)        [[∂fₖ/∂xⱼ]], by reverse mode (a pass per output) or forward mode
+
+Forward mode (``jvp``) runs the chain rule the other way: a tangent u̇ = ∂u/∂(direction) travels
+from the inputs to the output, ẏ = Σ ∂y/∂u · u̇, one sweep per input direction. Section 7 of the
+chapter is the comparison: with P inputs and one loss, reverse mode needs one backward pass and
+forward mode P sweeps. None of these functions reads or writes any node's ``.grad``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from autograd_tiny import functional as F
+from autograd_tiny import rules
+from autograd_tiny.engine import Constant, CustomOp, Number, Value, check_gradient, finite, lift
+from autograd_tiny.graph import topological_order
+
+# ---------------------------------------------------------------------------------------------
+# The rules' math functions on Values, so that a derivative is a graph that can be differentiated.
+# Each is the float function of rules.py, written with Value operations.
+# ---------------------------------------------------------------------------------------------
+
+
+def _const(x: float) -> Value:
+    """A number as a constant Value (a derivative that is piecewise constant: step, sign)."""
+    return lift(x, "a derivative")
+
+
+VALUE_MATH: dict[str, Any] = {
+    "exp": Value.exp,
+    "log": Value.log,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "sech2": lambda u: 4.0 * (2.0 * u).sigmoid() * (-2.0 * u).sigmoid(),  # sech²(u) = 4σ(2u)σ(−2u)
+    "softplus": Value.softplus,
+    "relu": Value.relu,
+    "leaky_relu": Value.leaky_relu,
+    "step": lambda u: _const(rules.step(u.data)),  # its derivative is 0 wherever it exists
+    "select": lambda u, a, b: a if u.data > 0.0 else b,
+    "sign": lambda u: _const(rules.sign(u.data)),
+    "pow": lambda u, v: u**v,
+    "pow_minus_one": lambda u, v: u ** (v.data - 1.0 if isinstance(v, Constant) else v - 1.0),
+    "xlogy": lambda x, y: _const(0.0) if x.data == 0.0 else x * y.log(),
+    "abs": Value.abs,
+    "sin": Value.sin,
+    "cos": Value.cos,
+    "sum": F.sum,
+    "dot": F.dot,
+    "logsumexp": F.logsumexp,
+    "softmax": F.softmax,
+    "ones": lambda u: [1.0] * len(u),
+}
+
+# For each op and input: ∂y/∂(that input) as a function of the inputs (Values) and y.
+_VALUE_DERIVS: dict[str, list[Callable[..., Any]]] = {
+    rule.name: [
+        eval(f"lambda {', '.join((*rule.names, 'y'))}: {rules.to_python(d)}", VALUE_MATH) for d in rule.derivs
+    ]
+    for rule in rules.TABLE
+}
+
+
+def local_derivatives(node: Value) -> list[Value | float | None]:
+    """∂node/∂(each parent) as Values (or plain numbers), None for a constant parent.
+
+    From the op's row of the table, or from the ``rule`` given to ``Value.from_op``.
+    """
+    if isinstance(node, CustomOp):
+        if node.rule is None:
+            raise ValueError(
+                f"{node.op}: this op was made by Value.from_op without a rule, so its local derivatives "
+                f"are numbers and cannot be differentiated again; pass rule=lambda *parents: (...) "
+                f"giving them as Values"
+            )
+        given = list(node.rule(*node.parents))
+        if len(given) != len(node.parents):
+            n = len(node.parents)
+            raise ValueError(f"{node.op}: its rule gave {len(given)} derivatives for {n} parents")
+        return [None if isinstance(p, Constant) else d for p, d in zip(node.parents, given, strict=True)]
+    rule = rules.RULES[node.op]
+    groups = rule.split(node.parents)
+    out: list[Value | float | None] = []
+    for f, group, vec in zip(_VALUE_DERIVS[node.op], groups, rule.vectors, strict=True):
+        members = group if vec else [group]
+        if not vec and isinstance(group, Constant):
+            out.append(None)  # nobody differentiates by a constant: its derivative is never computed
+            continue
+        d = f(*groups, node)
+        ds = list(d) if isinstance(d, (list, tuple)) else [d] * len(members)
+        out.extend(None if isinstance(p, Constant) else di for p, di in zip(members, ds, strict=True))
+    return out
+
+
+def _times(a: Value | float, b: Value | float) -> Value | float:
+    """a·b, without making a node for a factor of 1 (or 0)."""
+    for x, other in ((a, b), (b, a)):
+        if not isinstance(x, Value):
+            if x == 1.0:
+                return other
+            if x == 0.0:
+                return 0.0
+    return a * b
+
+
+def _plus(a: Value | float | None, b: Value | float) -> Value | float:
+    """a + b, where a may be missing."""
+    if a is None or (not isinstance(a, Value) and a == 0.0):
+        return b
+    if not isinstance(b, Value) and b == 0.0:
+        return a
+    return a + b
+
+
+def _check_root_and_inputs(root: Any, inputs: Any, who: str) -> list[Value]:
+    """The root must be a Value and the inputs a sequence of Values."""
+    if not isinstance(root, Value):
+        raise TypeError(f"{who}: the output must be a Value, got {type(root).__name__}")
+    if isinstance(inputs, Value):
+        inputs = [inputs]
+    if isinstance(inputs, (str, bytes, dict, set)) or not isinstance(inputs, (list, tuple)):
+        raise TypeError(f"{who}: inputs must be a list of Values, got {type(inputs).__name__}")
+    for x in inputs:
+        if not isinstance(x, Value):
+            raise TypeError(f"{who}: every input must be a Value, got {type(x).__name__}")
+    return list(inputs)
+
+
+def gradients(root: Value, inputs: Sequence[Value], create_graph: bool = False) -> list[Any]:
+    """∂root/∂x for each x of ``inputs``: floats, or Values that can be differentiated again.
+
+    ``create_graph=False``: the reverse sweep of ``backward()`` on the stored numbers, into a
+    table of its own (no ``.grad`` is touched). ``create_graph=True``: the same sweep on Values,
+    each local derivative taken from the op's rule, so the result is a graph over the inputs. An
+    input the root does not depend on gets 0.0 (or a constant 0).
+    """
+    xs = _check_root_and_inputs(root, inputs, "gradients")
+    order = topological_order(root)
+    if not create_graph:
+        g: dict[int, float] = {id(root): 1.0}
+        for node in reversed(order):
+            gn = g.get(id(node), 0.0)
+            if gn - gn != 0.0:  # inf or NaN: say where it came from
+                check_gradient(order, node, g)
+            for parent, local in zip(node.parents, node.local_grads):  # noqa: B905
+                g[id(parent)] = g.get(id(parent), 0.0) + local * gn
+        return [g.get(id(x), 0.0) for x in xs]
+    G: dict[int, Value | float] = {id(root): 1.0}
+    for node in reversed(order):
+        gn = G.get(id(node))
+        if gn is None or not node.parents:
+            continue
+        for parent, d in zip(node.parents, local_derivatives(node), strict=True):
+            if d is not None:
+                G[id(parent)] = _plus(G.get(id(parent)), _times(d, gn))
+    return [v if isinstance(v, Value) else _const(v) for v in (G.get(id(x), 0.0) for x in xs)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Function transformations, HIPS-autograd style.
+# ---------------------------------------------------------------------------------------------
+
+_depth = 0  # how many grad()s are running around the current call: > 0 means "nested"
+
+
+def _scalar(out: Any, who: str) -> Value:
+    """A function's output, checked to be one Value (a list of one is accepted)."""
+    if isinstance(out, (list, tuple)) and len(out) == 1:
+        out = out[0]
+    if isinstance(out, Value):
+        return out
+    if isinstance(out, (int, float)) and not isinstance(out, bool):
+        return _const(out)  # f does not depend on its input at all
+    raise TypeError(f"{who}: f must return a scalar Value, got {type(out).__name__}")
+
+
+def _callable(f: Any, who: str) -> None:
+    """A TypeError unless f can be called."""
+    if not callable(f):
+        raise TypeError(f"{who}: f must be a function, got {type(f).__name__}")
+
+
+def grad(f: Callable[..., Value], argnum: int = 0) -> Callable[..., Any]:
+    """The derivative of a scalar function of scalars with respect to argument ``argnum``.
+
+    ``grad(f)(2.0)`` is f′(2) as a float; ``grad(grad(f))(2.0)`` is f″(2). Inside another grad
+    (or called with a Value) it returns a Value, so the outer one can differentiate it.
+    """
+    _callable(f, "grad")
+    if isinstance(argnum, bool) or not isinstance(argnum, int):
+        raise TypeError(f"grad: argnum must be an int, got {argnum!r}")
+
+    def df(*args: Value | Number) -> Any:
+        global _depth
+        if not -len(args) <= argnum < len(args):
+            raise ValueError(f"grad: argnum {argnum} is out of range for {len(args)} argument(s)")
+        i = argnum % len(args)
+        x = args[i]
+        nested = _depth > 0 or isinstance(x, Value)
+        # A fresh node for the variable, even when x is already a Value: differentiating by it then
+        # never confuses this derivative's variable with an outer one that has the same value.
+        leaf = x + 0.0 if isinstance(x, Value) else Value(finite(x, "grad: the argument"), "x")
+        _depth += 1
+        try:
+            out = _scalar(f(*args[:i], leaf, *args[i + 1 :]), "grad")
+        finally:
+            _depth -= 1
+        (d,) = gradients(out, [leaf], create_graph=nested)
+        return d if nested else float(d)
+
+    df.__name__ = f"grad_{getattr(f, '__name__', 'f')}"
+    df.__doc__ = f"The derivative of {getattr(f, '__name__', 'f')} with respect to argument {argnum}."
+    return df
+
+
+def _leaves(xs: Sequence[Value | Number], who: str) -> list[Value]:
+    """Numbers as fresh leaves x0, x1, …; a Value is differentiated through a fresh identity node."""
+    if not xs:
+        raise ValueError(f"{who}: give at least one input")
+    return [
+        x + 0.0 if isinstance(x, Value) else Value(finite(x, f"{who}: input {i}"), f"x{i}")
+        for i, x in enumerate(xs)
+    ]
+
+
+def hessian(f: Callable[..., Value]) -> Callable[..., list[list[float]]]:
+    """``hessian(f)(*xs)``: the matrix of second derivatives ∂²f/∂xᵢ∂xⱼ, as lists of floats."""
+    _callable(f, "hessian")
+
+    def H(*xs: Value | Number) -> list[list[float]]:
+        X = _leaves(xs, "hessian")
+        out = _scalar(f(*X), "hessian")
+        first = gradients(out, X, create_graph=True)  # ∂f/∂xᵢ, each a graph over X
+        return [[float(h) for h in gradients(gi, X)] for gi in first]
+
+    return H
+
+
+def _outputs(out: Any, who: str) -> list[Value]:
+    """A function's outputs as a list of Values."""
+    outs = list(out) if isinstance(out, (list, tuple)) else [out]
+    if not outs:
+        raise ValueError(f"{who}: f returned no outputs")
+    return [o if isinstance(o, Value) else _scalar(o, who) for o in outs]
+
+
+def _forward_order(outputs: Sequence[Value]) -> list[Value]:
+    """One topological order of everything the outputs depend on."""
+    seen: set[int] = set()
+    order: list[Value] = []
+    for out in outputs:
+        for node in topological_order(out):
+            if id(node) not in seen:
+                seen.add(id(node))
+                order.append(node)
+    return order
+
+
+def tangents(outputs: Sequence[Value], inputs: Sequence[Value], direction: Sequence[float]) -> list[float]:
+    """Forward mode on a recorded graph: the directional derivative of each output.
+
+    A tangent u̇ starts at each input (its entry of ``direction``) and is carried forward by the
+    chain rule, ẏ = Σ ∂y/∂u · u̇, with the local derivatives the nodes stored: one sweep, whatever
+    the number of outputs.
+    """
+    t = {id(x): finite(d, "a tangent") for x, d in zip(inputs, direction, strict=True)}
+    for node in _forward_order(outputs):
+        if node.parents and id(node) not in t:
+            t[id(node)] = sum(
+                [local * t.get(id(p), 0.0) for p, local in zip(node.parents, node.local_grads)]  # noqa: B905
+            )
+    return [t.get(id(o), 0.0) for o in outputs]
+
+
+def _numbers(xs: Any, what: str) -> list[Any]:
+    """A list of inputs or tangents, refusing what is not one."""
+    if isinstance(xs, (str, bytes, dict, set)) or not isinstance(xs, (list, tuple)):
+        raise TypeError(f"jvp: {what} must be a list of numbers, got {type(xs).__name__}")
+    return list(xs)
+
+
+def jvp(f: Callable[..., Any], inputs: Sequence[Number], tangents_: Sequence[Number]) -> tuple[Any, Any]:
+    """(f(inputs), the derivative of f at inputs in the direction ``tangents_``) by forward mode.
+
+    For a scalar f both are floats; for a list-valued f both are lists.
+    """
+    _callable(f, "jvp")
+    xs, ts = _numbers(inputs, "inputs"), _numbers(tangents_, "tangents")
+    if len(xs) != len(ts):
+        raise ValueError(f"jvp: {len(xs)} inputs but {len(ts)} tangents")
+    X = _leaves(xs, "jvp")
+    raw = f(*X)
+    outs = _outputs(raw, "jvp")
+    dots = tangents(outs, X, ts)
+    if isinstance(raw, (list, tuple)):
+        return [o.data for o in outs], dots
+    return outs[0].data, dots[0]
+
+
+def jacobian(f: Callable[..., Any], mode: str = "reverse") -> Callable[..., list[list[float]]]:
+    """``jacobian(f)(*xs)``: [[∂fₖ/∂xⱼ]] (a row per output), by reverse or forward mode.
+
+    Reverse mode makes one backward sweep per output; forward mode one tangent sweep per input.
+    Both give the same matrix.
+    """
+    _callable(f, "jacobian")
+    if mode not in ("reverse", "forward"):
+        raise ValueError(f"jacobian: mode must be 'reverse' or 'forward', got {mode!r}")
+
+    def J(*xs: Value | Number) -> list[list[float]]:
+        X = _leaves(xs, "jacobian")
+        outs = _outputs(f(*X), "jacobian")
+        if mode == "reverse":
+            return [[float(d) for d in gradients(o, X)] for o in outs]
+        n = len(X)
+        columns = [tangents(outs, X, [1.0 if i == j else 0.0 for i in range(n)]) for j in range(n)]
+        return [[columns[j][k] for j in range(n)] for k in range(len(outs))]
+
+    return J
