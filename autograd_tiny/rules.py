@@ -143,6 +143,23 @@ def softmax(u: Sequence[float]) -> tuple[float, ...]:
     return tuple(a / s for a in e)
 
 
+def square(u: float) -> float:
+    """u²."""
+    return u * u
+
+
+def cross_entropy(z: Sequence[float], t: float) -> float:
+    """−log softmax(z)[t] = (m − z_t) + log Σᵢ e^(zᵢ − m), m = max z: exact for logits up to ±1e300."""
+    m = max(z)
+    return (m - z[int(t)]) + math.log(math.fsum(math.exp(a - m) for a in z))
+
+
+def softmax_minus_onehot(z: Sequence[float], t: float) -> tuple[float, ...]:
+    """softmax(z) − onehot(t): the gradient of cross-entropy with respect to the logits, ŷ − y."""
+    p = softmax(z)
+    return tuple(pi - 1.0 if i == int(t) else pi for i, pi in enumerate(p))
+
+
 def ones(u: Sequence[float]) -> tuple[float, ...]:
     """A 1 for each element of u (the derivative of a sum)."""
     return (1.0,) * len(u)
@@ -150,7 +167,7 @@ def ones(u: Sequence[float]) -> tuple[float, ...]:
 
 # the names a rule may use, on floats (the engine's first-order path and generated code)
 _FUNCTIONS = (exp, log, sigmoid, sech2, softplus, relu, leaky_relu, step, select, sign, pow, pow_minus_one,
-              xlogy, dot, logsumexp, softmax, ones)  # fmt: skip
+              xlogy, dot, logsumexp, softmax, square, cross_entropy, softmax_minus_onehot, ones)  # fmt: skip
 FLOAT_MATH: dict[str, Any] = {f.__name__: f for f in _FUNCTIONS}
 FLOAT_MATH.update(tanh=math.tanh, sin=math.sin, cos=math.cos, abs=abs, sum=sum)
 
@@ -237,6 +254,10 @@ TABLE: list[Rule] = [
     _rule("dot",        "w* x*",    "dot(w, x)",          ["x", "w"],                              "w·x"),
     _rule("affine",     "w* x* b",  "dot(w, x) + b",      ["x", "w", "1"],                         "w·x+b"),
     _rule("logsumexp",  "u*",       "logsumexp(u)",       ["softmax(u)"],                          "logΣexp"),
+    # the losses the chapter treats as one step, each with the chapter's local derivative
+    _rule("squared_error", "u v",   "square(u - v)",      ["2 * (u - v)", "-2 * (u - v)"],         "(ŷ−y)²"),
+    _rule("bce_with_logits", "z t", "softplus(z) - t * z", ["sigmoid(z) - t", "-z"],               "BCE"),
+    _rule("cross_entropy", "z* t",  "cross_entropy(z, t)", ["softmax_minus_onehot(z, t)", "0"],    "CE"),
 ]
 # fmt: on
 RULES: dict[str, Rule] = {r.name: r for r in TABLE}
@@ -295,7 +316,8 @@ _TEXT_CALLS = {
     "leaky_relu": "LeakyReLU({0}; {1})", "step": "ReLU′({0})", "select": "{1} if {0} > 0 else {2}",
     "sign": "sign({0})", "abs": "|{0}|", "sin": "sin({0})", "cos": "cos({0})", "pow": "{0}^{1}",
     "pow_minus_one": "{0}^({1}−1)", "xlogy": "{0}·ln {1}", "dot": "{0}·{1}", "sum": "Σ {0}",
-    "logsumexp": "log Σ exp({0})", "softmax": "softmax({0})", "ones": "1",
+    "logsumexp": "log Σ exp({0})", "softmax": "softmax({0})", "ones": "1", "square": "{0}²",
+    "cross_entropy": "−log softmax({0})[{1}]", "softmax_minus_onehot": "softmax({0}) − onehot({1})",
 }  # fmt: skip
 _LATEX_CALLS = {
     "exp": r"e^{{{0}}}", "log": r"\ln {0}", "tanh": r"\tanh({0})", "sigmoid": r"\sigma({0})",
@@ -307,6 +329,8 @@ _LATEX_CALLS = {
     "cos": r"\cos({0})", "pow": "{{{0}}}^{{{1}}}", "pow_minus_one": "{{{0}}}^{{{1} - 1}}",
     "xlogy": r"{0} \ln {1}", "dot": r"{0} \cdot {1}", "sum": r"\sum {0}",
     "logsumexp": r"\log \sum e^{{{0}}}", "softmax": r"\operatorname{{softmax}}({0})", "ones": "1",
+    "square": "{{{0}}}^2", "cross_entropy": r"-\log \operatorname{{softmax}}({0})_{{{1}}}",
+    "softmax_minus_onehot": r"\operatorname{{softmax}}({0}) - e_{{{1}}}",
 }  # fmt: skip
 
 
@@ -354,6 +378,8 @@ class _Printer:
             if form is None:
                 return f"{node.func.id}({', '.join(args)})"
             s = form.format(*args)
+            if node.func.id == "square" and isinstance(node.args[0], ast.BinOp):
+                s = form.format(f"({args[0]})")
             needs = node.func.id in ("sech2", "xlogy", "dot", "select", "log") and prec > 1
             return f"({s})" if needs and not (latex and node.func.id == "sech2") else s
         raise ValueError(f"cannot print {ast.dump(node)}")
@@ -380,6 +406,8 @@ class _Fold(ast.NodeTransformer):
         a, b = node.left, node.right
         if isinstance(a, ast.Constant) and isinstance(b, ast.Constant) and not isinstance(node.op, ast.Pow):
             return ast.Constant(eval(compile(ast.Expression(node), "<rule>", "eval")))
+        if isinstance(node.op, (ast.Add, ast.Sub)) and isinstance(b, ast.Constant) and b.value == 0:
+            return a
         if isinstance(node.op, ast.Mult) and isinstance(a, ast.Constant) and a.value == 1:
             return b
         if isinstance(node.op, ast.Mult) and isinstance(b, ast.Constant) and b.value == 1:
