@@ -451,75 +451,111 @@ def to_latex(expr: str, names: dict[str, str] | None = None, values: dict[str, f
 # ---------------------------------------------------------------------------------------------
 
 
+_OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}  # how errors name them
+
+
 def float_source(rule: Rule) -> str:
-    """The source of ``make_<name>``: the function the engine calls to make a node of this op.
+    """The source of ``make_<name>``: the function the engine runs to make a node of this op.
 
-    It reads the parents' data, computes y and the local derivatives on floats, and hands them
-    to ``node`` (derivatives that are a number or a parent's data need no check) or ``checked``
-    (anything else: a derivative that cannot be computed becomes inf, refused by backward only
-    if it is ever used). Printed here so a student can see what the engine really runs:
-
-        >>> print(float_source(RULES["mul"]))
+    It lifts a number operand to a constant, reads the parents' data, computes y and the local
+    derivatives on floats (none for a constant parent: nobody needs them) and makes the node.
+    A derivative that cannot be computed at this point (∂√u/∂u at 0) is stored as inf, refused by
+    backward only if a gradient ever flows through it. ``print(float_source(RULES["mul"]))``
+    shows what the engine really runs for ``*``.
     """
     names = rule.names
     params = [n.upper() for n in names]  # the parent Values: U, V (or lists W, X)
-    lines = [f"def make_{rule.name}({', '.join(params)}):"]
+    hints = [f"{P}: {'list[Value]' if vec else 'Value | float'!r}" for P, vec in zip(params, rule.vectors)]  # noqa: B905
+    lines = [f"def make_{rule.name}({', '.join(hints)}) -> 'Value':"]
     for n, P, vec in zip(names, params, rule.vectors, strict=True):
-        lines.append(f"    {n} = [p.data for p in {P}]" if vec else f"    {n} = {P}.data")
+        if vec:
+            lines.append(f"    {n} = [p.data for p in {P}]")
+        else:
+            lines.append(f"    if {P}.__class__ is not Value:")
+            symbol = _OPERATORS.get(rule.name, rule.name)
+            lines.append(f"        {P} = lift({P}, {symbol!r})  # a number becomes a Constant")
+            lines.append(f"    {n} = {P}.data")
     lines.append(f"    y = {to_python(rule.forward)}")
+    lines.append("    if not isfinite(y):")
+    operands = ", ".join(f"*{P}" if v else P for P, v in zip(params, rule.vectors, strict=True))
+    lines.append(f"        not_finite({rule.name!r}, {operands}, y=y)")
+    trivial = all(is_trivial(e, rule) for e in rule.derivs)
     parts = []
-    for expr, n, vec in zip(rule.derivs, names, rule.vectors, strict=True):
+    for expr, n, P, vec in zip(rule.derivs, names, params, rule.vectors, strict=True):
         src = to_python(expr)
         if vec:
             # a vector input gets one derivative per element: a vector expression, or a number for all
             node = ast.parse(expr, mode="eval").body
             parts.append(f"*({src},) * len({n})" if isinstance(node, ast.Constant) else f"*{src}")
-        else:
+        elif trivial or ast.parse(expr, mode="eval").body.__class__ is ast.Constant:
             parts.append(src)
+        else:
+            parts.append(f"0.0 if {P}.__class__ is Constant else {src}")
     derivs = "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
     parents = "(" + ", ".join(f"*{P}" if vec else P for P, vec in zip(params, rule.vectors, strict=True))
     parents += ",)" if len(params) == 1 else ")"
-    if all(is_trivial(e, rule) for e in rule.derivs):
-        lines.append(f"    return node(y, {rule.name!r}, {parents}, {derivs})")
+    if trivial:
+        lines.append(f"    d = {derivs}")
     else:
         lines.append("    try:")
         lines.append(f"        d = {derivs}")
-        lines.append(
-            "    except (ArithmeticError, ValueError):  # undefined here: inf, refused if it is used"
-        )
-        lines.append(
-            f"        d = derivatives_one_by_one(RULES[{rule.name!r}], {parents}, {', '.join(names)}, y)"
-        )
-        lines.append(f"    return node(y, {rule.name!r}, {parents}, d)")
+        lines.append("    except (ArithmeticError, ValueError):  # undefined here: stored as inf")
+        lines.append(f"        d = derivatives_one_by_one({rule.name!r}, {parents}, {', '.join(names)}, y)")
+    lines += [
+        "    out = new(Value)",
+        "    out.data = y",
+        "    out.grad = 0.0",
+        '    out.label = ""',
+        f"    out.op = {rule.name!r}",
+        f"    out.parents = {parents}",
+        "    out.local_grads = d",
+        "    return out",
+    ]
     return "\n".join(lines) + "\n"
 
 
-def derivatives_one_by_one(rule: Rule, parents: Sequence[Any], *args: Any) -> tuple[float, ...]:
+def _derivative_functions(rule: Rule) -> list[Callable[..., Any]]:
+    """∂y/∂(each input) as a function of the inputs and y, on floats."""
+    args = ", ".join((*rule.names, "y"))
+    return [eval(f"lambda {args}: {to_python(d)}", FLOAT_MATH) for d in rule.derivs]
+
+
+_FLOAT_DERIVS = {rule.name: _derivative_functions(rule) for rule in TABLE}
+
+
+def derivatives_one_by_one(op: str, parents: Sequence[Any], *args: Any) -> tuple[float, ...]:
     """The local derivatives computed one at a time: a constant parent's is 0 (never needed), and
     one that cannot be computed is inf.
 
     (uᵛ at u = 0 with v < 1 has ∂/∂u = ∞; 0.0 ** Value(v) has ∂/∂u = ∞ but ∂/∂v = 0. An infinite
     derivative is stored, and backward refuses it only if a gradient has to flow through it.)
     """
-    env = dict(FLOAT_MATH)
-    env.update(zip((*rule.names, "y"), args, strict=True))
+    rule = RULES[op]
     out: list[float] = []
-    for expr, vec, group in zip(rule.derivs, rule.vectors, rule.split(parents), strict=True):
+    for f, vec, group in zip(_FLOAT_DERIVS[op], rule.vectors, rule.split(parents), strict=True):
         count = len(group) if vec else 1
         if not vec and type(group).__name__ == "Constant":  # engine.Constant (engine imports this module)
             out.append(0.0)
             continue
         try:
-            d = eval(to_python(expr), env)
+            d = f(*args)
         except (ArithmeticError, ValueError):
             d = math.inf
         out.extend(d if isinstance(d, (tuple, list)) else (d,) * count)
     return tuple(out)
 
 
-def float_functions(namespace: dict[str, Any]) -> dict[str, Callable[..., Any]]:
-    """Every rule's ``make_<name>`` compiled into ``namespace`` (which supplies ``node``)."""
-    env = {**FLOAT_MATH, "RULES": RULES, "derivatives_one_by_one": derivatives_one_by_one, **namespace}
+def float_functions(env: dict[str, Any]) -> dict[str, Callable[..., Any]]:
+    """Every rule's ``make_<name>``, compiled with ``env`` as its global names.
+
+    ``env`` must hold ``Value``, ``Constant``, ``lift``, ``new`` and ``not_finite`` by the time the
+    functions run (the engine fills them in once its classes exist); the math comes from here.
+    """
+    env.update(FLOAT_MATH, isfinite=math.isfinite, derivatives_one_by_one=derivatives_one_by_one)
+    ops = {}
     for rule in TABLE:
         exec(float_source(rule), env)
-    return {rule.name: env[f"make_{rule.name}"] for rule in TABLE}
+        f = ops[rule.name] = env[f"make_{rule.name}"]
+        dy = ", ".join(f"∂y/∂{n} = {to_text(d)}" for n, d in zip(rule.names, rule.derivs, strict=True))
+        f.__doc__ = f"y = {to_text(rule.forward)}; {dy} (generated from rules.TABLE)"
+    return ops

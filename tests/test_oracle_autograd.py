@@ -37,7 +37,11 @@ UNARY = {
     "abs": (lambda a: a.abs(), anp.abs, lambda u: abs(u) > 1e-9),
     "sin": (lambda a: a.sin(), anp.sin, lambda u: True),
     "cos": (lambda a: a.cos(), anp.cos, lambda u: True),
-    "leaky_relu": (lambda a: a.leaky_relu(0.05), lambda a: anp.where(a > 0, a, 0.05 * a), lambda u: abs(u) > 1e-9),
+    "leaky_relu": (
+        lambda a: a.leaky_relu(0.05),
+        lambda a: anp.where(a > 0, a, 0.05 * a),
+        lambda u: abs(u) > 1e-9,
+    ),
     "neg": (lambda a: -a, lambda a: -a, lambda u: True),
     "sqrt": (lambda a: a.sqrt(), anp.sqrt, lambda u: u > 1e-3),
     "square": (lambda a: a**2, lambda a: a**2, lambda u: True),
