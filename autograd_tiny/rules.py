@@ -559,3 +559,17 @@ def float_functions(env: dict[str, Any]) -> dict[str, Callable[..., Any]]:
         dy = ", ".join(f"∂y/∂{n} = {to_text(d)}" for n, d in zip(rule.names, rule.derivs, strict=True))
         f.__doc__ = f"y = {to_text(rule.forward)}; {dy} (generated from rules.TABLE)"
     return ops
+
+
+def table_markdown() -> str:
+    """The table as Markdown, one row per op, in the notation a person writes (the README's copy)."""
+    lines = ["| op | y = | local derivatives |", "| --- | --- | --- |"]
+    for rule in TABLE:
+        names = {n: n for n in rule.names}
+        dy = ", ".join(
+            f"∂y/∂{n} = {to_text(d, names)}" for n, d in zip(rule.names, rule.derivs, strict=True) if d != "0"
+        )
+        inputs = ", ".join(f"{n}…" if v else n for n, v in zip(rule.names, rule.vectors, strict=True))
+        y = to_text(rule.forward, names).replace("|", "\\|")  # |u| inside a Markdown table cell
+        lines.append(f"| `{rule.name}({inputs})` | {y} | {dy} |")
+    return "\n".join(lines)
