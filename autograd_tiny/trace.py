@@ -66,6 +66,17 @@ def _symbol(node: Value, k: int, names: list[str], own: str) -> str:
     return f"{to_text(expr, text, values)}[{i}]"
 
 
+def op_label(node: Value) -> str:
+    """How a drawing labels an op: its symbol, with its number constants inside (× 3, − 10, 2 **)."""
+    symbol = RULES[node.op].symbol if node.op in RULES and not isinstance(node, CustomOp) else node.op
+    consts = [num(p.data) if isinstance(p, Constant) else None for p in node.parents]
+    if len(consts) == 2 and consts[1] is not None:
+        return f"{symbol} {consts[1]}"
+    if len(consts) == 2 and consts[0] is not None:
+        return f"{consts[0]} {symbol}"
+    return symbol
+
+
 def _names(order: list[Value]) -> list[str]:
     """Display names: the label; an unlabelled leaf (a constant) is its number; an unlabelled op
     node is n<index>; a label that several nodes share gets #<index> appended."""
@@ -91,6 +102,7 @@ class Row:
     data: float
     grad: float
     local_grads: tuple[float, ...]
+    shown_op: str = ""  # how the table shows the op: its symbol with its constants (− 10, ** 2), or "leaf"
 
 
 @dataclass(frozen=True)
@@ -157,6 +169,7 @@ class Trace:
                 n.data,
                 grads[i],
                 n.local_grads,
+                op_label(n) if n.parents else "leaf",
             )
             for i, n in enumerate(order)
         ]
@@ -178,9 +191,9 @@ class Trace:
                 for p, d in zip(r.parents, r.local_grads, strict=True)
                 if p in self._named
             )
-            body.append(
-                (str(r.index), r.label, r.op or "leaf", ", ".join(r.parents), num(r.data), num(r.grad), local)
-            )
+            shown = [p for p in r.parents if p in self._named]  # constants are inside the op
+            row = (str(r.index), r.label, r.shown_op, ", ".join(shown), num(r.data), num(r.grad), local)
+            body.append(row)
         return [head, *body]
 
     def __str__(self) -> str:

@@ -15,10 +15,9 @@ from typing import Any
 
 import graphviz
 
-from autograd_tiny.engine import Constant, CustomOp, Value
+from autograd_tiny.engine import Constant, Value
 from autograd_tiny.graph import topological_order
-from autograd_tiny.rules import RULES
-from autograd_tiny.trace import num
+from autograd_tiny.trace import num, op_label
 
 INSTALL_HINT = (
     "Graphviz's `dot` program was not found, so the graph cannot be rendered. Install Graphviz "
@@ -74,17 +73,6 @@ def _grad_colour(g: float, largest: float) -> tuple[str, str]:
     pale, dark = (0xFF, 0xF5, 0xEB), (0xFD, 0x8D, 0x3C)  # light enough to read black text on
     rgb = [round(d + (p - d) * t) for p, d in zip(pale, dark, strict=True)]
     return "#" + "".join(f"{c:02x}" for c in rgb), "filled"
-
-
-def op_label(node: Value) -> str:
-    """How a drawing labels an op: its symbol, with its number constants inside (× 3, − 10, 2 **)."""
-    symbol = RULES[node.op].symbol if node.op in RULES and not isinstance(node, CustomOp) else node.op
-    consts = [num(p.data) if isinstance(p, Constant) else None for p in node.parents]
-    if len(consts) == 2 and consts[1] is not None:
-        return f"{symbol} {consts[1]}"
-    if len(consts) == 2 and consts[0] is not None:
-        return f"{consts[0]} {symbol}"
-    return symbol
 
 
 def draw_dot(
