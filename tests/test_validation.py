@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograd_tiny import MLP, Value
+from autograd_tiny import MLP, Value, matrix
 from autograd_tiny import functional as F
 
 NOT_A_VECTOR = [
@@ -65,3 +65,142 @@ def test_numpy_vectors_and_other_ordered_collections_work():
     z = np.array([1.0, 2.0, 3.0])
     ref = np.exp(z - z.max()) / np.sum(np.exp(z - z.max()))
     assert [v.data for v in F.softmax(z)] == pytest.approx(list(ref), rel=1e-14)
+
+
+# --- matrix.py: shapes that do not follow the chapter's convention are refused, naming the argument --
+
+W1, B1 = np.array([[1.0, -2.0], [0.5, 0.25]]), np.array([[0.1], [-0.2]])  # 2 × 2 and 2 × 1
+W2, B2 = np.array([[3.0, -1.0]]), np.array([[0.5]])  # 1 × 2 and 1 × 1
+X5 = np.arange(10.0).reshape(2, 5) / 10  # n₀ × M = 2 × 5
+
+
+def test_a_single_example_as_a_1d_x_is_refused_with_the_fix():
+    x = np.array([0.3, -0.7])
+    with pytest.raises(
+        ValueError, match=r"forward: X .* 2-D array .* got shape \(2,\): .* x\.reshape\(-1, 1\)"
+    ):
+        matrix.forward([W1], [B1], x, ["linear"])
+    Zs, _ = matrix.forward([W1], [B1], x.reshape(-1, 1), ["linear"])
+    assert np.array_equal(Zs[0], W1 @ x.reshape(-1, 1) + B1)  # the fix gives z = W x + b
+
+
+def test_biases_as_1d_vectors_or_columns_give_the_same_result():
+    Z_col = matrix.forward([W1], [B1], X5, ["tanh"])[0][0]
+    Z_vec = matrix.forward([W1], [B1.ravel()], X5, ["tanh"])[0][0]
+    assert np.array_equal(Z_col, Z_vec) and np.array_equal(Z_col, W1 @ X5 + B1)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (
+            lambda: matrix.forward([W1], [np.zeros(3)], X5, ["relu"]),
+            ValueError,
+            r"biases\[0\] must have 2 entries",
+        ),
+        (
+            lambda: matrix.forward([W1], [np.zeros((1, 2))], X5, ["relu"]),
+            ValueError,
+            r"biases\[0\] must have 2",
+        ),
+        (
+            lambda: matrix.forward([W1, W2], [B1], X5, ["relu"] * 2),
+            ValueError,
+            "2 weight matrices but 1 biases",
+        ),
+        (
+            lambda: matrix.forward([W1], [B1], X5, ["relu"] * 2),
+            ValueError,
+            "1 weight matrices but 2 activations",
+        ),
+        (
+            lambda: matrix.forward([W1, np.ones((1, 3))], [B1, B2], X5, ["relu"] * 2),
+            ValueError,
+            r"W is \(1, 3\) but its input has 2 rows \(weights\[1\] needs one column per row of weights",
+        ),
+        (
+            lambda: matrix.forward([W1], [B1], X5[:1], ["relu"]),
+            ValueError,
+            r"W is \(2, 2\) but its input has 1 rows \(weights\[0\] needs one column per row of X\)",
+        ),
+        (
+            lambda: matrix.forward(W1, [B1], X5, ["relu"]),
+            TypeError,
+            "weights must be a list with one entry per",
+        ),
+        (
+            lambda: matrix.forward([W1], [B1], X5, "relu"),
+            TypeError,
+            "activations must be a list with one entry",
+        ),
+        (lambda: matrix.forward([W1], [B1], X5, [None]), TypeError, r"activations\[0\] must be one of"),
+        (lambda: matrix.forward([], [], X5, []), ValueError, "weights is empty"),
+        (lambda: matrix.forward([W1.ravel()], [B1], X5, ["relu"]), ValueError, r"weights\[0\] must be a 2-D"),
+        (lambda: matrix.forward([W1], [B1], [[1, 2], [3]], ["relu"]), ValueError, r"forward: X .* is ragged"),
+        (
+            lambda: matrix.forward([W1], [B1], np.array([["a"], ["b"]]), ["relu"]),
+            TypeError,
+            "must hold real numbers",
+        ),
+        (
+            lambda: matrix.forward([W1], [B1], [[True], [False]], ["relu"]),
+            TypeError,
+            "must hold real numbers",
+        ),
+        (lambda: matrix.forward([W1], [B1], X5 * np.nan, ["relu"]), ValueError, r"X .* holds NaN or inf"),
+        (
+            lambda: matrix.forward([W1 * np.inf], [B1], X5, ["relu"]),
+            ValueError,
+            r"weights\[0\] holds NaN or inf",
+        ),
+        (
+            lambda: matrix.collapse_linear([W1, W2], [B1, np.zeros(2)]),
+            ValueError,
+            r"biases\[1\] must have 1 entries",
+        ),
+    ],
+)
+def test_forward_and_collapse_refuse_inconsistent_layers(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def _batch(loss, Y, out="linear"):
+    return lambda: matrix.gradients([W1, W2], [B1, B2], X5, Y, ["tanh", out], loss)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            _batch("mse", np.zeros((5, 1))),
+            r"Y \(the targets, shaped like the output: n_L × M\) must be 1 × 5, got shape \(5, 1\)",
+        ),
+        (_batch("mse", np.zeros(5)), r"Y .* must be a 2-D array"),
+        (_batch("hinge", np.zeros((1, 5))), r"hinge needs targets Y of -1 or \+1"),
+        (_batch("bce_with_logits", np.full((1, 5), 2.0)), r"needs targets Y in \[0, 1\]"),
+        (_batch("bce", np.ones((1, 5))), r"bce needs probabilities A in \[0, 1\]: use a sigmoid output"),
+        (_batch("cross_entropy", np.full((1, 5), 0.5)), r"each column of Y to be a probability vector"),
+        (_batch("rmse", np.zeros((1, 5))), r"unknown loss 'rmse'"),
+    ],
+)
+def test_targets_not_shaped_or_valued_for_the_loss_are_refused(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_backward_checks_that_its_arrays_belong_together():
+    Zs, As = matrix.forward([W1, W2], [B1, B2], X5, ["tanh", "linear"])
+    delta = matrix.output_delta("mse", Zs[-1], As[-1], np.zeros((1, 5)), "linear")
+    dWs, dbs = matrix.backward([W1, W2], Zs, As, delta, ["tanh", "linear"])
+    assert [d.shape for d in dWs + dbs] == [(2, 2), (1, 2), (2, 1), (1, 1)]
+    with pytest.raises(ValueError, match=r"2 weight matrices need 2 Zs and 3 As \(X first\), got 2 and 2"):
+        matrix.backward([W1, W2], Zs, As[1:], delta, ["tanh", "linear"])
+    with pytest.raises(
+        ValueError, match=r"delta_L \(shaped like Zs\[-1\]\) must be 1 × 5, got shape \(5, 1\)"
+    ):
+        matrix.backward([W1, W2], Zs, As, delta.T, ["tanh", "linear"])
+    with pytest.raises(ValueError, match=r"As\[1\] must be 2 × 5, got shape \(2, 4\)"):
+        matrix.backward([W1, W2], Zs, [As[0], As[1][:, :4], As[2]], delta, ["tanh", "linear"])
+    with pytest.raises(TypeError, match="mistake must be None or one of"):
+        matrix.backward([W1, W2], Zs, As, delta, ["tanh", "linear"], mistake=1)
