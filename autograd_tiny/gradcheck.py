@@ -85,7 +85,7 @@ def _evaluate(f: Callable[..., Value], xs: list[Value]) -> Value:
         )
     if not isinstance(out, Value):
         raise TypeError(f"gradcheck: f must return a scalar Value, got {type(out).__name__}")
-    if not math.isfinite(out.data):  # only a custom Value.from_op can make one
+    if not math.isfinite(out.data):  # the engine never makes one, but a node edited by hand can hold one
         raise ValueError(f"gradcheck: f returned {out.data} at {[x.data for x in xs]}: not a finite number")
     return out
 
