@@ -75,7 +75,10 @@ class GradcheckResult:
 
 def _evaluate(f: Callable[..., Value], xs: list[Value]) -> Value:
     """f(*xs), checked to be a single Value holding a finite number."""
-    out = f(*xs)
+    try:
+        out = f(*xs)
+    except TypeError as e:  # most often f takes a different number of arguments than there are inputs
+        raise TypeError(f"gradcheck: f called with {len(xs)} inputs raised TypeError: {e}") from e
     if isinstance(out, list) and len(out) == 1:
         out = out[0]
     if isinstance(out, (list, tuple)):

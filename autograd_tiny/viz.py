@@ -101,7 +101,7 @@ def draw_dot(
     no limit).
     """
     if not isinstance(root, Value):
-        raise TypeError(f"draw_dot expects a Value, got {type(root).__name__}")
+        raise TypeError(f"draw_dot expects a Value as root, got {type(root).__name__}")
     if not isinstance(rankdir, str):
         raise TypeError(f"rankdir must be 'LR', 'TB', 'RL' or 'BT' (a str), got {type(rankdir).__name__}")
     if rankdir not in ("LR", "TB", "RL", "BT"):
@@ -184,7 +184,9 @@ def render(root: Value, path: str | os.PathLike, **options: Any) -> str:
     fmt = os.path.splitext(path)[1][1:].lower()
     folder = os.path.dirname(path) or "."
     if fmt not in ("svg", "png", "pdf", "dot"):
-        raise ValueError(f"cannot tell the format of {path!r}: use a .svg, .png, .pdf or .dot file name")
+        raise ValueError(
+            f"render: cannot tell the format of {path!r}: use a .svg, .png, .pdf or .dot file name"
+        )
     if not os.path.isdir(folder):  # checked before drawing, which can take a while
         raise FileNotFoundError(f"render: cannot write {path!r}: the folder {folder!r} does not exist")
     if fmt == "dot":

@@ -8,6 +8,9 @@ RecursionError or numpy's own message from deep inside.
 
 from __future__ import annotations
 
+import pathlib
+import re
+
 import numpy as np
 import pytest
 
@@ -204,3 +207,129 @@ def test_backward_checks_that_its_arrays_belong_together():
         matrix.backward([W1, W2], Zs, [As[0], As[1][:, :4], As[2]], delta, ["tanh", "linear"])
     with pytest.raises(TypeError, match="mistake must be None or one of"):
         matrix.backward([W1, W2], Zs, As, delta, ["tanh", "linear"], mistake=1)
+
+
+# --- the generic probe: every public function × every argument × a list of wrong values --------------
+
+BAD_VALUES = {  # factories, so a generator is fresh for every call
+    "None": lambda: None,
+    "dict": lambda: {},
+    "set": lambda: set(),
+    "str": lambda: "abc",
+    "nan": lambda: float("nan"),
+    "inf": lambda: float("inf"),
+    "-1": lambda: -1,
+    "10**400": lambda: 10**400,
+    "object": lambda: object(),
+    "model": lambda: MLP(1, [1], seed=0),
+    "generator": lambda: (v for v in [0.5, 0.5]),
+}
+ALLOWED = (TypeError, ValueError, OverflowError, ZeroDivisionError, KeyError)
+
+
+def _public_calls(tmp):
+    """(name shown in errors, function, good keyword arguments): each good call works."""
+    from autograd_tiny import data, losses, viz
+    from autograd_tiny.gradcheck import gradcheck
+    from autograd_tiny.nn import Layer, Neuron
+
+    W, B, X, Y = [W1, W2], [B1, B2], X5, np.zeros((1, 5))
+    Zs, As = matrix.forward(W, B, X, ["tanh", "linear"])
+    model = MLP(2, [3, 1], seed=0)
+    root = model([0.5, -1.0])[0]
+    root.backward()
+    acts = ["tanh", "linear"]
+    return [
+        ("mse_loss", losses.mse_loss, dict(preds=[0.5, 0.2], targets=[1.0, 0.0], reduction="mean")),
+        (
+            "binary_cross_entropy",
+            losses.binary_cross_entropy,
+            dict(probs=[0.5, 0.2], targets=[1.0, 0.0], reduction="sum"),
+        ),
+        (
+            "binary_cross_entropy_with_logits",
+            losses.binary_cross_entropy_with_logits,
+            dict(logits=[0.5, -2.0], targets=[1.0, 0.0], reduction="mean"),
+        ),
+        ("cross_entropy", losses.cross_entropy, dict(logits=[1.0, 2.0], target_index=1)),
+        ("hinge_loss", losses.hinge_loss, dict(scores=[0.5, -0.2], targets=[1.0, -1.0], reduction="mean")),
+        ("sum", F.sum, dict(xs=[1.0, 2.0])),
+        ("dot", F.dot, dict(ws=[1.0, 2.0], xs=[3.0, 4.0])),
+        ("affine", F.affine, dict(ws=[1.0, 2.0], xs=[3.0, 4.0], b=0.5)),
+        ("logsumexp", F.logsumexp, dict(xs=[1.0, 2.0])),
+        ("log_softmax", F.log_softmax, dict(xs=[1.0, 2.0])),
+        ("softmax", F.softmax, dict(xs=[1.0, 2.0])),
+        ("Neuron", Neuron, dict(nin=2, activation="relu", rng=None, fused=True, init="uniform")),
+        ("Layer", Layer, dict(nin=2, nout=3, activation="tanh", rng=None, fused=False, init="lecun")),
+        (
+            "MLP",
+            MLP,
+            dict(
+                nin=2,
+                nouts=[3, 1],
+                activation="relu",
+                output_activation="linear",
+                seed=0,
+                fused=True,
+                init="uniform",
+            ),
+        ),
+        ("MLP", model.__call__, dict(x=[0.5, -1.0])),
+        ("Layer", model.layers[0].__call__, dict(x=[0.5, -1.0])),
+        ("z1[0]", model.layers[0].neurons[0].__call__, dict(x=[0.5, -1.0])),
+        ("load_state_dict", model.load_state_dict, dict(state=model.state_dict())),
+        ("forward", matrix.forward, dict(weights=W, biases=B, X=X, activations=acts)),
+        ("loss_value", matrix.loss_value, dict(loss="mse", Z=Zs[-1], A=As[-1], Y=Y)),
+        ("output_delta", matrix.output_delta, dict(loss="mse", Z=Zs[-1], A=As[-1], Y=Y, activation="linear")),
+        (
+            "backward",
+            matrix.backward,
+            dict(weights=W, Zs=Zs, As=As, delta_L=Zs[-1], activations=acts, mistake=None),
+        ),
+        (
+            "gradients",
+            matrix.gradients,
+            dict(weights=W, biases=B, X=X, Y=Y, activations=acts, loss="mse", mistake="divide_twice"),
+        ),
+        ("collapse_linear", matrix.collapse_linear, dict(weights=W, biases=B)),
+        (
+            "gradcheck",
+            gradcheck,
+            dict(f=lambda a, b: a * b, inputs=[0.5, 2.0], eps=1e-6, rtol=1e-5, atol=1e-8),
+        ),
+        (
+            "to_dot",
+            viz.to_dot,
+            dict(
+                root=root, rankdir="TB", show_grad=True, group_layers=True, color_by_grad=True, max_nodes=100
+            ),
+        ),
+        ("draw_dot", viz.draw_dot, dict(root=root, format="png", max_nodes=None)),
+        ("render", viz.render, dict(root=root, path=str(tmp / "g.dot"))),
+        ("make_moons", data.make_moons, dict(n_samples=20, noise=0.1, seed=0)),
+        ("make_circles", data.make_circles, dict(n_samples=20, noise=0.1, factor=0.5, seed=0)),
+        ("make_xor", data.make_xor, dict(n_samples=20, noise=0.1, seed=0)),
+        ("make_spirals", data.make_spirals, dict(n_samples=20, noise=0.1, n_classes=3, seed=0)),
+    ]
+
+
+CASES = [(i, arg) for i, (_, _, kwargs) in enumerate(_public_calls(pathlib.Path("."))) for arg in kwargs]
+
+
+@pytest.mark.parametrize("case", range(len(_public_calls(pathlib.Path(".")))))
+def test_every_good_call_in_the_probe_works(case, tmp_path):
+    _, fn, kwargs = _public_calls(tmp_path)[case]
+    fn(**kwargs)
+
+
+@pytest.mark.parametrize("bad", BAD_VALUES, ids=list(BAD_VALUES))
+@pytest.mark.parametrize("case, arg", CASES, ids=[f"{i}-{a}" for i, a in CASES])
+def test_a_wrong_value_is_refused_with_a_message_naming_function_or_argument(case, arg, bad, tmp_path):
+    name, fn, kwargs = _public_calls(tmp_path)[case]
+    try:
+        fn(**{**kwargs, arg: BAD_VALUES[bad]()})
+    except ALLOWED as e:
+        message = str(e)
+        named = [n for n in (name, arg) if re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", message)]
+        assert named, f"{name}({arg}={bad}) raised {type(e).__name__} naming neither: {message}"
+    # anything else (AttributeError, IndexError, RecursionError, numpy's own errors) fails the test
