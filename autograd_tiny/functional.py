@@ -55,6 +55,8 @@ def _check_vector(xs: object, what: str) -> None:
         raise TypeError(f"{got} (it would give its keys: pass list(d.values()) in the order you mean)")
     if isinstance(xs, AbstractSet):
         raise TypeError(f"{got} (a set has no order: pass a list)")
+    if hasattr(xs, "named_parameters"):  # an nn.Module
+        raise TypeError(f"{got} (a model: pass its outputs, model(x), instead)")
     if not (hasattr(xs, "__len__") and hasattr(xs, "__iter__")):
         raise TypeError(f"{got} (it has no length: pass a list)" if hasattr(xs, "__iter__") else got)
     if getattr(xs, "ndim", 1) != 1:  # a numpy array must be 1-D: the rows of a matrix are not numbers

@@ -406,7 +406,7 @@ class MLP(Module):
         _activation(output_activation, "output_activation")
         rng = random.Random(_seed(seed))
         sizes = [nin, *(_count(n, "a layer width") for n in nouts)]
-        _size(builtins.sum(m * (n + 1) for n, m in itertools.pairwise(sizes)), f"MLP({nin}, {list(nouts)})")
+        _size(builtins.sum(m * (n + 1) for n, m in itertools.pairwise(sizes)), f"MLP({nin}, {sizes[1:]})")
         self.layers = [
             Layer(
                 sizes[i],

@@ -25,7 +25,7 @@ NOT_A_VECTOR = [
     (3.0, r"got float: 3\.0 \(wrap a single number in a list\)"),
     (Value(3.0), r"got Value: .* \(wrap a single number in a list\)"),
     ((v for v in [1.0]), r"got generator \(it has no length: pass a list\)"),
-    (MLP(1, [1], seed=0), "got MLP"),
+    (MLP(1, [1], seed=0), r"got MLP \(a model: pass its outputs, model\(x\), instead\)"),
     (object(), "got object$"),
     (np.ones((2, 1)), r"1-D list of Values or numbers, got an array of shape \(2, 1\)"),
 ]
