@@ -7,16 +7,53 @@ labels 0, 1, …; ``noise`` is the standard deviation of Gaussian jitter added t
 from __future__ import annotations
 
 import math
+from numbers import Integral, Real
 
 import numpy as np
 
+MAX_SAMPLES = 10_000_000  # 160 MB of points; a scalar engine would take days to train on more
 
-def _check(n_samples: int, noise: float, min_samples: int = 2) -> None:
-    """Clear errors for a bad sample count or noise level."""
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < min_samples:
-        raise ValueError(f"n_samples must be an integer >= {min_samples}, got {n_samples!r}")
-    if not isinstance(noise, (int, float)) or isinstance(noise, bool) or not (0 <= noise < math.inf):
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+
+def _integer(n: object, what: str, minimum: int, maximum: int = MAX_SAMPLES) -> int:
+    """An int (a numpy integer too, not a bool or a float such as 100.0) in [minimum, maximum]."""
+    if isinstance(n, bool) or not isinstance(n, Integral):
+        raise TypeError(f"{what} must be an integer >= {minimum}, got {type(n).__name__}: {n!r:.40}")
+    if not minimum <= n <= maximum:
+        raise ValueError(f"{what} must be an integer from {minimum} to {maximum:,}, got {n!r:.40}")
+    return int(n)
+
+
+def _number(x: object, what: str) -> float:
+    """A real number (a numpy one too) as a float: a TypeError otherwise, a ValueError if NaN or infinite."""
+    if isinstance(x, bool) or not isinstance(x, Real):
+        raise TypeError(f"{what} must be a real number, got {type(x).__name__}: {x!r:.40}")
+    try:
+        f = float(x)
+    except OverflowError:  # an int beyond the largest float
+        raise ValueError(f"{what} must be finite, got {x!r:.30}…") from None
+    if not math.isfinite(f):
+        raise ValueError(f"{what} must be finite, got {x!r}")
+    return f
+
+
+def _check(n_samples: int, noise: float, min_samples: int = 2) -> tuple[int, float]:
+    """n_samples and noise, checked: clear errors for a bad sample count or noise level."""
+    n = _integer(n_samples, "n_samples", min_samples)
+    sigma = _number(noise, "noise")
+    if sigma < 0:
+        raise ValueError(f"noise must be a finite number >= 0 (a standard deviation), got {noise!r}")
+    return n, sigma
+
+
+def _rng(seed: object) -> np.random.Generator:
+    """numpy's generator for ``seed``: None (fresh entropy) or an integer >= 0, as numpy requires."""
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, Integral):
+            raise TypeError(f"seed must be None or an integer >= 0, got {type(seed).__name__}: {seed!r:.40}")
+        if seed < 0:
+            raise ValueError(f"seed must be None or an integer >= 0, got {seed!r:.40}")
+        seed = int(seed)
+    return np.random.default_rng(seed)
 
 
 def _split(n: int, k: int) -> list[int]:
@@ -28,8 +65,8 @@ def make_moons(
     n_samples: int = 100, noise: float = 0.1, seed: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles: class 0 the upper arc, class 1 the lower arc shifted right."""
-    _check(n_samples, noise)
-    rng = np.random.default_rng(seed)
+    n_samples, noise = _check(n_samples, noise)
+    rng = _rng(seed)
     n0, n1 = _split(n_samples, 2)
     t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n1)
     upper = np.column_stack([np.cos(t0), np.sin(t0)])
@@ -43,10 +80,11 @@ def make_circles(
     n_samples: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """A circle of radius 1 (class 0) around a circle of radius ``factor`` (class 1)."""
-    _check(n_samples, noise)
-    if not 0 < factor < 1:
+    n_samples, noise = _check(n_samples, noise)
+    if not 0 < _number(factor, "factor") < 1:
         raise ValueError(f"factor must lie in (0, 1), got {factor!r}")
-    rng = np.random.default_rng(seed)
+    factor = float(factor)
+    rng = _rng(seed)
     n0, n1 = _split(n_samples, 2)
     t0 = np.linspace(0, 2 * np.pi, n0, endpoint=False)
     t1 = np.linspace(0, 2 * np.pi, n1, endpoint=False)
@@ -61,8 +99,8 @@ def make_xor(
     n_samples: int = 100, noise: float = 0.1, seed: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Points near the four corners (±1, ±1): class 1 where the signs differ (x₁·x₂ < 0)."""
-    _check(n_samples, noise, min_samples=4)
-    rng = np.random.default_rng(seed)
+    n_samples, noise = _check(n_samples, noise, min_samples=4)
+    rng = _rng(seed)
     corners = np.array([[1, 1], [-1, -1], [1, -1], [-1, 1]], dtype=float)
     which = np.arange(n_samples) % 4
     X = corners[which] + rng.normal(0.0, noise, (n_samples, 2))
@@ -74,10 +112,9 @@ def make_spirals(
     n_samples: int = 100, noise: float = 0.1, n_classes: int = 2, seed: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """``n_classes`` interleaved spiral arms, one class per arm, radius growing from 0 to 1."""
-    _check(n_samples, noise, min_samples=max(2, n_classes))
-    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2:
-        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
-    rng = np.random.default_rng(seed)
+    n_classes = _integer(n_classes, "n_classes", 2, maximum=1000)
+    n_samples, noise = _check(n_samples, noise, min_samples=n_classes)
+    rng = _rng(seed)
     parts_X, parts_y = [], []
     for k, n in enumerate(_split(n_samples, n_classes)):
         r = np.linspace(0.05, 1.0, n)

@@ -292,5 +292,4 @@ def not_finite(op: str, *parents: Value, y: float) -> None:
 
 
 _new = object.__new__
-_lift = lift  # the name other modules used before it was public
 _ENV.update(Value=Value, Constant=Constant, lift=lift, new=_new, not_finite=not_finite)

@@ -16,22 +16,55 @@ graphs several times smaller than micrograd's, which is most of why training is 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from numbers import Real
 
-from autograd_tiny.engine import OPS, Number, Value, lift
+from autograd_tiny.engine import OPS, Number, Value, finite, lift
 
 Vector = Sequence[Value | Number]
 
 
-def _values(xs: Vector, what: str) -> tuple[Value, ...]:
-    """A sequence of Values or numbers as a tuple of Values (numbers become constant leaves)."""
-    if isinstance(xs, (Value, str, bytes)) or not hasattr(xs, "__len__"):
-        raise TypeError(f"{what} must be a list of Values or numbers, got {type(xs).__name__}")
+def as_values(xs: Vector, what: str) -> tuple[Value, ...]:
+    """A sequence of Values or numbers as a tuple of Values (numbers become constant leaves).
+
+    ``what`` names the argument in error messages ("dot: xs"). A list, a tuple, a 1-D numpy array
+    or another sized, ordered collection is a vector. Refused with a TypeError: a single number or
+    Value, a str, a dict (it would give its keys), a set (it has no order), a generator (it has no
+    length: pass a list) and anything else that is not a collection of numbers.
+    """
+    if type(xs) is not list and type(xs) is not tuple:  # the usual case skips every check below
+        _check_vector(xs, what)
     vs = tuple(xs)
     for v in vs:  # usually all are Values already: then the tuple is used as it is
         if type(v) is not Value:
-            return tuple(lift(x, what) for x in vs)
+            return tuple(v if isinstance(v, Value) else _leaf(v, what, i) for i, v in enumerate(vs))
     return vs
+
+
+def _check_vector(xs: object, what: str) -> None:
+    """A TypeError naming ``what`` unless xs is a sized, ordered collection (a list, tuple, 1-D array)."""
+    got = f"{what} must be a list of Values or numbers, got {type(xs).__name__}"
+    if isinstance(xs, (Value, Real)):
+        raise TypeError(f"{got}: {xs!r:.40} (wrap a single number in a list)")
+    if isinstance(xs, (str, bytes)):
+        raise TypeError(f"{got}: {xs!r:.40} (a string is not a list of numbers)")
+    if isinstance(xs, Mapping):
+        raise TypeError(f"{got} (it would give its keys: pass list(d.values()) in the order you mean)")
+    if isinstance(xs, AbstractSet):
+        raise TypeError(f"{got} (a set has no order: pass a list)")
+    if hasattr(xs, "named_parameters"):  # an nn.Module
+        raise TypeError(f"{got} (a model: pass its outputs, model(x), instead)")
+    if not (hasattr(xs, "__len__") and hasattr(xs, "__iter__")):
+        raise TypeError(f"{got} (it has no length: pass a list)" if hasattr(xs, "__iter__") else got)
+    if getattr(xs, "ndim", 1) != 1:  # a numpy array must be 1-D: the rows of a matrix are not numbers
+        shape = getattr(xs, "shape", "?")
+        raise TypeError(f"{what} must be a 1-D list of Values or numbers, got an array of shape {shape}")
+
+
+def _leaf(x: object, what: str, i: int | None = None) -> Value:
+    """The number x (xs[i]) as a constant leaf, or an error naming the argument (and the index)."""
+    return lift(finite(x, what if i is None else f"{what}[{i}]"), what)
 
 
 def _same_length(a: Sequence, b: Sequence, what: str) -> None:
@@ -42,27 +75,28 @@ def _same_length(a: Sequence, b: Sequence, what: str) -> None:
 
 def sum(xs: Vector) -> Value:  # shadows the builtin on purpose: read it as F.sum
     """Σᵢ xᵢ as one node (an empty list gives a constant 0)."""
-    us = _values(xs, "sum")
+    us = as_values(xs, "sum: xs")
     return OPS["sum"](us) if us else Value(0.0)
 
 
 def dot(ws: Vector, xs: Vector) -> Value:
     """Σᵢ wᵢ xᵢ as one node."""
-    w, x = _values(ws, "dot"), _values(xs, "dot")
-    _same_length(w, x, "dot")
+    w, x = as_values(ws, "dot: ws"), as_values(xs, "dot: xs")
+    _same_length(w, x, "dot: ws and xs")
     return OPS["dot"](w, x)
 
 
 def affine(ws: Vector, xs: Vector, b: Value | Number) -> Value:
     """z = w·x + b as one node: a neuron's pre-activation."""
-    w, x = _values(ws, "affine"), _values(xs, "affine")
-    _same_length(w, x, "affine")
-    return OPS["affine"](w, x, lift(b, "affine"))
+    w, x = as_values(ws, "affine: ws"), as_values(xs, "affine: xs")
+    bias = b if isinstance(b, Value) else _leaf(b, "affine: b")
+    _same_length(w, x, "affine: ws and xs")
+    return OPS["affine"](w, x, bias)
 
 
 def logsumexp(xs: Vector) -> Value:
     """log Σᵢ e^xᵢ as one node, exact for logits of any size (no overflow, no log of 0)."""
-    us = _values(xs, "logsumexp")
+    us = as_values(xs, "logsumexp: xs")
     if not us:
         raise ValueError("logsumexp of an empty list is -inf: pass at least one value")
     return OPS["logsumexp"](us)
@@ -75,7 +109,7 @@ def log_softmax(xs: Vector) -> list[Value]:
     gradients are the same), but it keeps every number small: at x = [1e16, 1e16], xᵢ − logsumexp(x)
     would round to 0 instead of −log 2.
     """
-    us = _values(xs, "log_softmax")
+    us = as_values(xs, "log_softmax: xs")
     if not us:
         raise ValueError("log_softmax of an empty list: pass at least one value")
     m = max(u.data for u in us)

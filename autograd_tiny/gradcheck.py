@@ -14,7 +14,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from autograd_tiny.engine import Number, Value
+from autograd_tiny import functional as F
+from autograd_tiny.engine import Number, Value, _real
 
 
 @dataclass(frozen=True)
@@ -73,13 +74,31 @@ class GradcheckResult:
 
 
 def _evaluate(f: Callable[..., Value], xs: list[Value]) -> Value:
-    """f(*xs), checked to be a single Value."""
-    out = f(*xs)
+    """f(*xs), checked to be a single Value holding a finite number."""
+    try:
+        out = f(*xs)
+    except TypeError as e:  # most often f takes a different number of arguments than there are inputs
+        raise TypeError(f"gradcheck: f called with {len(xs)} inputs raised TypeError: {e}") from e
     if isinstance(out, list) and len(out) == 1:
         out = out[0]
+    if isinstance(out, (list, tuple)):
+        raise TypeError(
+            f"gradcheck: f must return a scalar Value, got a {type(out).__name__} of {len(out)}: "
+            f"reduce it to one number first (a loss, or functional.sum)"
+        )
     if not isinstance(out, Value):
         raise TypeError(f"gradcheck: f must return a scalar Value, got {type(out).__name__}")
+    if not math.isfinite(out.data):  # the engine never makes one, but a node edited by hand can hold one
+        raise ValueError(f"gradcheck: f returned {out.data} at {[x.data for x in xs]}: not a finite number")
     return out
+
+
+def _tolerance(v: object, name: str) -> float:
+    """eps, rtol or atol as a float: a TypeError if not a real number, a ValueError unless finite and > 0."""
+    x = _real(v, f"gradcheck: {name}")
+    if not (0.0 < x < math.inf):
+        raise ValueError(f"gradcheck: {name} must be a finite number > 0, got {v!r}")
+    return x
 
 
 def gradcheck(
@@ -96,11 +115,10 @@ def gradcheck(
     """
     if not callable(f):
         raise TypeError(f"gradcheck: f must be a function of the inputs, got {type(f).__name__}")
-    for name, v, positive in (("eps", eps, True), ("rtol", rtol, False), ("atol", atol, False)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or (positive and v == 0):
-            raise ValueError(f"gradcheck: {name} must be a number {'> 0' if positive else '>= 0'}, got {v!r}")
-    values = [x.data if isinstance(x, Value) else Value(x).data for x in inputs]
-    names = [(x.label if isinstance(x, Value) and x.label else f"x{i}") for i, x in enumerate(inputs)]
+    eps, rtol, atol = _tolerance(eps, "eps"), _tolerance(rtol, "rtol"), _tolerance(atol, "atol")
+    given = F.as_values(inputs, "gradcheck: inputs")  # numbers become (unlabelled) leaves
+    values = [x.data for x in given]
+    names = [x.label or f"x{i}" for i, x in enumerate(given)]
     if not values:
         raise ValueError("gradcheck: no inputs given")
 

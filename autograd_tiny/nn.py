@@ -12,15 +12,18 @@ and every parameter and forward node carries a label in that notation, ``W1[i,j]
 
 from __future__ import annotations
 
+import builtins
+import itertools
 import math
 import random
 import re
-from collections.abc import Callable, Sequence
-from numbers import Real
+from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from numbers import Integral, Real
 from typing import Any
 
 from autograd_tiny import functional as F
-from autograd_tiny.engine import Number, Value, _lift
+from autograd_tiny.engine import Number, Value
 from autograd_tiny.losses import (  # the losses live in their own file; nn.mse_loss etc. still work
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -56,29 +59,87 @@ INITS: dict[str, Callable[[int], float]] = {
 }
 
 
-def _activation(name: str) -> Callable[[Value], Value] | None:
-    """The activation function called ``name``, or a ValueError listing the choices."""
+# A scalar engine holds every weight as a Python object (~150 bytes with its label): past ten
+# million of them a network no longer fits in a laptop's memory, so a bigger one is refused up
+# front rather than left to exhaust it.
+MAX_PARAMETERS = 10_000_000
+
+
+def _activation(name: object, what: str = "activation") -> Callable[[Value], Value] | None:
+    """The activation function called ``name``, or a TypeError / ValueError listing the choices."""
+    if not isinstance(name, str):
+        raise TypeError(
+            f"{what} must be one of {sorted(ACTIVATIONS)} (a str), got {type(name).__name__}: {name!r:.40}"
+        )
     if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}: choose one of {sorted(ACTIVATIONS)}")
+        raise ValueError(f"unknown {what} {name!r:.40}: choose one of {sorted(ACTIVATIONS)}")
     return ACTIVATIONS[name]
 
 
-def _length(x: object, who: str) -> int:
-    """len(x) for an input vector, or a TypeError naming ``who`` if x is not a sequence."""
-    try:
-        return len(x)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(
-            f"{who}: the input must be a sequence with one number or Value per input, "
-            f"got {type(x).__name__}: {x!r:.40}"
-        ) from None
+def _init_bound(init: object, nin: int) -> float:
+    """The bound B of w ~ U(−B, B) for the initialisation called ``init``."""
+    if not isinstance(init, str):
+        raise TypeError(f"init must be one of {list(INITS)} (a str), got {type(init).__name__}: {init!r:.40}")
+    if init not in INITS:
+        raise ValueError(f"unknown init {init!r:.40}: choose one of {list(INITS)}")
+    return INITS[init](nin)
 
 
 def _count(n: object, what: str) -> int:
-    """A positive int, or a clear error."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{what} must be a positive integer, got {n!r}")
-    return n
+    """A positive int (a numpy integer too): a TypeError for a non-integer, a ValueError if < 1."""
+    if isinstance(n, bool) or not isinstance(n, Integral):
+        raise TypeError(f"{what} must be a positive integer, got {type(n).__name__}: {n!r:.40}")
+    if n < 1:
+        raise ValueError(f"{what} must be a positive integer, got {n!r:.40}")
+    if n > MAX_PARAMETERS:
+        raise ValueError(
+            f"{what} = {n!r:.40} is too large: a network holds at most {MAX_PARAMETERS:,} parameters"
+        )
+    return int(n)
+
+
+def _size(n_params: int, who: str) -> None:
+    """A ValueError if a network would hold more than MAX_PARAMETERS parameters."""
+    if n_params > MAX_PARAMETERS:
+        raise ValueError(
+            f"{who} would hold {n_params:,} parameters, more than {MAX_PARAMETERS:,}: a scalar engine keeps "
+            f"each one as a Python object, so this would exhaust memory (make the layers narrower)"
+        )
+
+
+def _seed(seed: object) -> int | None:
+    """None or a non-negative int (a numpy integer too), for random.Random(seed)."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, Integral):
+        raise TypeError(f"seed must be None or an integer >= 0, got {type(seed).__name__}: {seed!r:.40}")
+    if seed < 0:  # random.Random(-s) is random.Random(s): two seeds, one network
+        raise ValueError(f"seed must be None or an integer >= 0, got {seed!r:.40}")
+    return int(seed)
+
+
+def _rng(rng: object) -> random.Random:
+    """rng itself, or a fresh random.Random() for None."""
+    if rng is None:
+        return random.Random()
+    if not isinstance(rng, random.Random):
+        raise TypeError(f"rng must be a random.Random or None, got {type(rng).__name__}")
+    return rng
+
+
+def _inputs(x: object, nin: int, what: str) -> tuple[Value, ...]:
+    """An input vector as nin Values: a TypeError if it is not a list of numbers, a ValueError if too long."""
+    xs = F.as_values(x, what)
+    if len(xs) != nin:
+        raise ValueError(f"{what.split(':')[0]}: expected {nin} inputs, got {len(xs)}")
+    return xs
+
+
+def _flag(value: object, what: str) -> bool:
+    """A bool argument, or a TypeError (a str such as "no" would otherwise count as true)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{what} must be True or False, got {type(value).__name__}: {value!r:.40}")
+    return value
 
 
 class Module:
@@ -98,64 +159,119 @@ class Module:
             p.grad = 0.0
 
     def state_dict(self) -> dict[str, Any]:
-        """The parameters as plain floats, nested by index: {"W1": [[...], ...], "b1": [...], ...}."""
+        """The parameters as plain floats, nested by index: {"W1": [[...], ...], "b1": [...], ...}.
+
+        The keys and indices come from the labels (``W1[2,0]`` is ``state["W1"][2][0]``), so the labels
+        must be unique and each name's indices must fill a whole array; otherwise a ValueError.
+        """
         state: dict[str, Any] = {}
-        for name, p in self.named_parameters():
-            key, index = _split(name)
-            if not index:
-                state[key] = p.data
-                continue
-            node = state.setdefault(key, [])
-            for i in index[:-1]:
-                while len(node) <= i:
-                    node.append([])
-                node = node[i]
-            while len(node) <= index[-1]:
-                node.append(None)
-            node[index[-1]] = p.data
+        for key, (shape, params) in _layout(self).items():
+            flat: list[Any] = [float(p.data) for p in params]  # row-major, the last index fastest
+            for n in reversed(shape[1:]):  # innermost dimension first: [a, b, c, d] → [[a, b], [c, d]]
+                flat = [flat[i : i + n] for i in range(0, len(flat), n)]
+            state[key] = flat if shape else flat[0]
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Set the parameters from a ``state_dict()``; any mismatch raises and changes nothing."""
+        """Set the parameters from a ``state_dict()``; any mismatch raises and changes nothing.
+
+        Only the incoming state is checked (names, shapes, finite numbers), never the model's own
+        values, so a good checkpoint also repairs a model whose parameters went NaN.
+        """
         if not isinstance(state, dict):
             raise TypeError(f"load_state_dict expects a dict, got {type(state).__name__}")
-        expected = self.state_dict()
-        missing = [k for k in expected if k not in state]
-        extra = [k for k in state if k not in expected]
+        layout = _layout(self)
+        missing = [k for k in layout if k not in state]
+        extra = [k for k in state if k not in layout]
         if missing or extra:
             raise KeyError(f"load_state_dict: missing entries {missing}, unexpected entries {extra}")
-        for key in expected:  # check everything before changing anything
-            if _shape(state[key], key) != _shape(expected[key], key):
-                raise ValueError(
-                    f"load_state_dict: {key!r} has shape {_shape(state[key], key)}, "
-                    f"expected {_shape(expected[key], key)}"
-                )
-        for name, p in self.named_parameters():
-            key, index = _split(name)
-            v = state[key]
-            for i in index:
-                v = v[i]
-            p.data = float(v)
+        values = {key: _entry(state[key], key, shape) for key, (shape, _) in layout.items()}
+        for key, (_, params) in layout.items():  # everything was checked: now change the model
+            for p, v in zip(params, values[key], strict=True):
+                p.data = v
 
 
 def _split(name: str) -> tuple[str, tuple[int, ...]]:
     """'W1[2,0]' → ('W1', (2, 0)); 'b' → ('b', ())."""
     m = re.fullmatch(r"(.+?)\[([\d,]+)\]", name)
-    if not m:
+    if not m or "" in m.group(2).split(","):
         return name, ()
     return m.group(1), tuple(int(i) for i in m.group(2).split(","))
 
 
-def _shape(v: Any, key: str) -> tuple[int, ...]:
-    """The shape of a nested list of finite real numbers (a number has shape ())."""
-    if isinstance(v, (list, tuple)):
-        shapes = {_shape(x, key) for x in v}
-        if len(shapes) > 1:
-            raise ValueError(f"load_state_dict: {key!r} is ragged")
-        return (len(v), *(shapes.pop() if shapes else ()))
-    if isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(v):
-        raise TypeError(f"load_state_dict: {key!r} holds {v!r}, not a finite real number")
-    return ()
+def _layout(module: Module) -> dict[str, tuple[tuple[int, ...], list[Value]]]:
+    """For each name (W1, b1, …) the array shape its labels fill and its parameters in row-major order.
+
+    A ValueError names the labels if two parameters share one (a state dict would keep only one of
+    them) or if a name's indices do not fill an array.
+    """
+    groups: dict[str, dict[tuple[int, ...], Value]] = {}
+    for item in module.named_parameters():
+        if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)):
+            raise TypeError(f"named_parameters() must give (label, Value) pairs, got {item!r:.60}")
+        name, p = item
+        if not isinstance(p, Value):
+            raise TypeError(f"named_parameters(): {name!r} is a {type(p).__name__}, not a Value")
+        key, index = _split(name)
+        group = groups.setdefault(key, {})
+        if index in group:
+            raise ValueError(
+                f"state_dict: two parameters are labelled {name!r}, so a state dict would keep only one "
+                f"of them; give each parameter its own label (a module holding two MLPs can prefix "
+                f"their names in named_parameters(): 'enc.W1[0,0]', 'dec.W1[0,0]')"
+            )
+        if group and len(next(iter(group))) != len(index):
+            raise ValueError(
+                f"state_dict: the label {name!r} gives {key!r} {len(index)} indices but an earlier label "
+                f"gives it {len(next(iter(group)))}: {key!r} cannot be one array"
+            )
+        group[index] = p
+    layout = {}
+    for key, group in groups.items():
+        depth = len(next(iter(group)))
+        shape = tuple(max(ix[d] for ix in group) + 1 for d in range(depth))
+        cells = list(itertools.product(*(range(n) for n in shape)))
+        if len(cells) != len(group):
+            gap = next(ix for ix in cells if ix not in group)
+            raise ValueError(
+                f"state_dict: the parameters named {key!r} do not fill a {shape} array "
+                f"(nothing is labelled {key}[{','.join(map(str, gap))}])"
+            )
+        layout[key] = (shape, [group[ix] for ix in cells])
+    return layout
+
+
+def _entry(v: Any, key: str, shape: tuple[int, ...]) -> list[float]:
+    """The numbers of one state-dict entry, row-major, checked to be finite and shaped ``shape``.
+
+    Walks the nesting level by level (no recursion), at most one level past the expected depth,
+    so a list nested thousands of levels deep is an error, not a RecursionError.
+    """
+    found: list[int] = []
+    level = [v]
+    while len(found) <= len(shape) and any(isinstance(x, (list, tuple)) for x in level):
+        if not all(isinstance(x, (list, tuple)) for x in level) or len({len(x) for x in level}) > 1:
+            raise ValueError(f"load_state_dict: {key!r} is ragged (its rows have different lengths)")
+        found.append(len(level[0]))
+        level = [y for x in level for y in x]
+    if tuple(found) != shape:
+        got = str(tuple(found))
+        if any(isinstance(x, (list, tuple)) for x in level):  # nested deeper than we looked
+            got = got[:-1].rstrip(",") + ", …)"
+        raise ValueError(f"load_state_dict: {key!r} has shape {got}, expected {shape}")
+    numbers = []
+    for x in level:
+        if isinstance(x, bool) or not isinstance(x, Real):
+            raise TypeError(f"load_state_dict: {key!r} holds {x!r:.40}, not a real number")
+        try:
+            f = float(x)
+        except OverflowError:  # an int or Fraction beyond the largest float, ~1.8e308
+            too_large = f"load_state_dict: {key!r} holds a number too large for a float: {x!r:.30}…"
+            raise ValueError(too_large) from None
+        if not math.isfinite(f):
+            raise ValueError(f"load_state_dict: {key!r} holds {x!r}, not a finite number")
+        numbers.append(f)
+    return numbers
 
 
 class Neuron(Module):
@@ -180,22 +296,23 @@ class Neuron(Module):
         and z stays of order 1 however wide the layer). Biases start at 0.
         ``layer`` and ``row`` only name things: W{layer}[{row},j], b{layer}[{row}].
         """
-        self.nin = _count(nin, "nin")
+        self.nin = nin = _count(nin, "nin")
+        _size(nin + 1, f"Neuron({nin})")
         self.activation = activation
         self._f = _activation(activation)
-        self.fused = bool(fused)
-        rng = rng if rng is not None else random.Random()
-        if init not in INITS:
-            raise ValueError(f"unknown init {init!r}: choose one of {list(INITS)}")
-        bound = INITS[init](nin)
+        self.fused = _flag(fused, "fused")
+        rng = _rng(rng)
+        bound = _init_bound(init, nin)
         self.w = [Value(rng.uniform(-bound, bound), f"W{layer}[{row},{j}]") for j in range(nin)]
         self.b = Value(0.0, f"b{layer}[{row}]")
         self._z_label, self._a_label = f"z{layer}[{row}]", f"a{layer}[{row}]"
 
     def __call__(self, x: Sequence[Value | Number]) -> Value:
         """The neuron's output a = f(w·x + b) for one input vector x."""
-        if _length(x, self._z_label) != self.nin:
-            raise ValueError(f"{self._z_label}: expected {self.nin} inputs, got {len(x)}")
+        return self._forward(_inputs(x, self.nin, f"{self._z_label}: the input x"))
+
+    def _forward(self, x: tuple[Value, ...]) -> Value:
+        """a = f(w·x + b) for an input already checked to be nin Values."""
         if self.fused:
             z = F.affine(self.w, x, self.b)
         else:
@@ -234,15 +351,17 @@ class Layer(Module):
         number: int = 1,
     ) -> None:
         """A layer of ``nout`` neurons; ``number`` is ℓ in its labels W{ℓ}[i,j], b{ℓ}[i]."""
-        _count(nout, "nout")
-        rng = rng if rng is not None else random.Random()
+        nout = _count(nout, "nout")
+        _size(nout * (_count(nin, "nin") + 1), f"Layer({nin}, {nout})")
+        rng = _rng(rng)
         self.neurons = [
             Neuron(nin, activation, rng, fused=fused, init=init, layer=number, row=i) for i in range(nout)
         ]
 
     def __call__(self, x: Sequence[Value | Number]) -> list[Value]:
         """The layer's outputs, always a list (even for one neuron)."""
-        return [n(x) for n in self.neurons]
+        x = _inputs(x, self.neurons[0].nin, "Layer: the input x")  # checked once, not once per neuron
+        return [n._forward(x) for n in self.neurons]
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """Row by row: each neuron's weights, then its bias."""
@@ -273,13 +392,21 @@ class MLP(Module):
         Weights come from ``random.Random(seed)``: the same seed gives the same network.
         ``fused`` and ``init`` are as for ``Neuron``.
         """
-        _count(nin, "nin")
-        if isinstance(nouts, (int, str)) or not nouts:
-            raise ValueError(f"nouts must be a non-empty list of layer widths, got {nouts!r}")
+        nin = _count(nin, "nin")
+        if isinstance(nouts, (str, bytes, Mapping, AbstractSet)) or not (
+            hasattr(nouts, "__len__") and hasattr(nouts, "__iter__")
+        ):
+            raise TypeError(
+                f"nouts must be a list of layer widths such as [16, 16, 1], "
+                f"got {type(nouts).__name__}: {nouts!r:.40}"
+            )
+        if len(nouts) == 0:
+            raise ValueError(f"nouts must be a non-empty list of layer widths, got {nouts!r:.40}")
         _activation(activation)
-        _activation(output_activation)
-        rng = random.Random(seed)
+        _activation(output_activation, "output_activation")
+        rng = random.Random(_seed(seed))
         sizes = [nin, *(_count(n, "a layer width") for n in nouts)]
+        _size(builtins.sum(m * (n + 1) for n, m in itertools.pairwise(sizes)), f"MLP({nin}, {sizes[1:]})")
         self.layers = [
             Layer(
                 sizes[i],
@@ -295,12 +422,11 @@ class MLP(Module):
 
     def __call__(self, x: Sequence[Value | Number]) -> list[Value]:
         """The network's outputs for one input vector, always a list."""
-        _length(x, "MLP input")
-        # a⁽⁰⁾ = x: numbers become leaves labelled x[j] so a trace can name them
-        a: list[Value] = [
-            xi if isinstance(xi, Value) else Value(_lift(xi, "MLP input").data, f"x[{j}]")
-            for j, xi in enumerate(x)
-        ]
+        a = list(_inputs(x, self.layers[0].neurons[0].nin, "MLP: the input x"))
+        # a⁽⁰⁾ = x: numbers become leaves labelled x[j] (inputs, not constants) so a trace shows them
+        for j, xi in enumerate(x):
+            if not isinstance(xi, Value):
+                a[j] = Value(a[j].data, f"x[{j}]")
         for layer in self.layers:
             a = layer(a)
         return a

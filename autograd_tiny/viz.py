@@ -10,7 +10,9 @@ Producing DOT needs only the ``graphviz`` Python package; rendering SVG or PNG n
 from __future__ import annotations
 
 import math
+import os
 import re
+from numbers import Integral
 from typing import Any
 
 import graphviz
@@ -65,11 +67,17 @@ def _escape(text: str) -> str:
 
 
 def _grad_colour(g: float, largest: float) -> tuple[str, str]:
-    """(fill colour, style) for |∂L/∂node|: darker for larger; grey and dashed for exactly 0."""
+    """(fill colour, style) for |∂L/∂node|: darker for larger; grey and dashed for exactly 0.
+
+    ``largest`` is the largest finite |grad| in the graph. A NaN or infinite grad is drawn red.
+    """
     if g == 0.0:
         return "#dddddd", "filled,dashed"  # no gradient arrives: a dead unit or a cut path
-    # position on a log scale: 0 for the largest |grad|, 1 for 10⁻⁶ of it or less
-    t = min(1.0, max(0.0, -math.log10(abs(g) / largest) / 6.0)) if largest > 0 else 1.0
+    if not math.isfinite(g):
+        return "#f4a582", "filled,bold"  # a gradient that overflowed or became NaN: a bug to look at
+    # position on a log scale: 0 for the largest |grad|, 1 for 10⁻⁶ of it or less. The ratio is taken
+    # as a difference of logs, so 1e-200 against 1e200 (a ratio that underflows to 0) is fine too.
+    t = min(1.0, max(0.0, (math.log10(largest) - math.log10(abs(g))) / 6.0))
     pale, dark = (0xFF, 0xF5, 0xEB), (0xFD, 0x8D, 0x3C)  # light enough to read black text on
     rgb = [round(d + (p - d) * t) for p, d in zip(pale, dark, strict=True)]
     return "#" + "".join(f"{c:02x}" for c in rgb), "filled"
@@ -81,7 +89,7 @@ def draw_dot(
     show_grad: bool = True,
     group_layers: bool = False,
     color_by_grad: bool = False,
-    max_nodes: int = 500,
+    max_nodes: int | None = 500,
     format: str = "svg",
 ) -> Drawing:
     """The graph ending at ``root`` as a ``graphviz.Digraph`` (shown inline by Jupyter).
@@ -89,21 +97,38 @@ def draw_dot(
     ``rankdir`` "LR" or "TB"; ``show_grad`` adds each node's grad; ``group_layers`` boxes an MLP's
     nodes by layer (from the labels W1[..], z1[..], a1[..]); ``color_by_grad`` shades each Value by
     |grad| so vanishing gradients and dead units (grad exactly 0, dashed grey) stand out; a graph
-    larger than ``max_nodes`` is refused rather than left to Graphviz for minutes.
+    larger than ``max_nodes`` is refused rather than left to Graphviz for minutes (``max_nodes=None``:
+    no limit).
     """
     if not isinstance(root, Value):
-        raise TypeError(f"draw_dot expects a Value, got {type(root).__name__}")
+        raise TypeError(f"draw_dot expects a Value as root, got {type(root).__name__}")
+    if not isinstance(rankdir, str):
+        raise TypeError(f"rankdir must be 'LR', 'TB', 'RL' or 'BT' (a str), got {type(rankdir).__name__}")
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
+    for name, flag in (
+        ("show_grad", show_grad),
+        ("group_layers", group_layers),
+        ("color_by_grad", color_by_grad),
+    ):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be True or False, got {type(flag).__name__}: {flag!r:.40}")
+    if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, Integral)):
+        kind = type(max_nodes).__name__
+        raise TypeError(f"max_nodes must be a positive int or None (no limit), got {kind}: {max_nodes!r:.40}")
+    if max_nodes is not None and max_nodes < 1:
+        raise ValueError(f"max_nodes must be a positive int or None (no limit), got {max_nodes!r}")
+    if not isinstance(format, str):
+        raise TypeError(f"format must be a str such as 'svg' or 'png', got {type(format).__name__}")
     order = topological_order(root)
-    if len(order) > max_nodes:
+    if max_nodes is not None and len(order) > max_nodes:
         raise ValueError(
             f"the graph has {len(order)} nodes, more than max_nodes={max_nodes}: Graphviz would take "
             f"very long to lay it out. Draw a smaller graph (one example, fused neurons) or pass a "
-            f"larger max_nodes."
+            f"larger max_nodes (None: no limit)."
         )
     index = {id(n): i for i, n in enumerate(order)}
-    largest = max(abs(n.grad) for n in order)
+    largest = max((abs(n.grad) for n in order if math.isfinite(n.grad)), default=0.0)
     g = Drawing(format=format, graph_attr={"rankdir": rankdir}, node_attr={"fontname": "Helvetica"})
     g.summary = f"{root.label or 'a graph'}: {len(order)} values, {sum(1 for n in order if n.op)} operations"
     clusters: dict[str, list[tuple[str, dict[str, str]]]] = {}
@@ -146,21 +171,31 @@ def to_dot(
     show_grad: bool = True,
     group_layers: bool = False,
     color_by_grad: bool = False,
-    max_nodes: int = 500,
+    max_nodes: int | None = 500,
 ) -> str:
     """The DOT source of ``draw_dot(root, ...)``: plain text, no Graphviz program needed."""
     return draw_dot(root, rankdir, show_grad, group_layers, color_by_grad, max_nodes).source
 
 
-def render(root: Value, path: str, **options: Any) -> str:
+def render(root: Value, path: str | os.PathLike, **options: Any) -> str:
     """Draw the graph and write it to ``path``; the extension picks the format (.svg, .png, .pdf, .dot)."""
-    fmt = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"render: path must be a file name (a str or Path), got {type(path).__name__}")
+    path = os.fspath(path)
+    if not isinstance(path, str):  # a PathLike of bytes
+        raise TypeError(f"render: path must be a file name (a str or Path), got {path!r:.60}")
+    fmt = os.path.splitext(path)[1][1:].lower()
+    folder = os.path.dirname(path) or "."
+    if fmt not in ("svg", "png", "pdf", "dot"):
+        raise ValueError(
+            f"render: cannot tell the format of {path!r}: use a .svg, .png, .pdf or .dot file name"
+        )
+    if not os.path.isdir(folder):  # checked before drawing, which can take a while
+        raise FileNotFoundError(f"render: cannot write {path!r}: the folder {folder!r} does not exist")
     if fmt == "dot":
         with open(path, "w", encoding="utf-8") as f:
             f.write(to_dot(root, **options))
         return path
-    if fmt not in ("svg", "png", "pdf"):
-        raise ValueError(f"cannot tell the format of {path!r}: use a .svg, .png, .pdf or .dot file name")
     data = draw_dot(root, format=fmt, **options).pipe(format=fmt)  # render first: no half-written file
     with open(path, "wb") as f:
         f.write(data)

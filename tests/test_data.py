@@ -50,3 +50,63 @@ def test_bad_arguments(make):
         make(1, 0.1)
     with pytest.raises(ValueError, match="noise"):
         make(10, -0.1)
+
+
+@pytest.mark.parametrize("make", MAKERS)
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"n_samples": None}, TypeError, "n_samples must be an integer >= .*, got NoneType"),
+        ({"n_samples": 100.0}, TypeError, r"n_samples must be an integer >= .*, got float: 100\.0"),
+        ({"n_samples": "100"}, TypeError, "n_samples must be an integer"),
+        ({"n_samples": 10**400}, ValueError, "n_samples must be an integer from .* to 10,000,000"),
+        ({"noise": float("nan")}, ValueError, "noise must be finite, got nan"),
+        ({"noise": float("inf")}, ValueError, "noise must be finite, got inf"),
+        ({"noise": 10**400}, ValueError, "noise must be finite"),
+        ({"noise": -0.1}, ValueError, r"noise must be a finite number >= 0 \(a standard deviation\)"),
+        ({"noise": None}, TypeError, "noise must be a real number, got NoneType"),
+        ({"seed": -1}, ValueError, "seed must be None or an integer >= 0, got -1"),
+        ({"seed": "a"}, TypeError, "seed must be None or an integer >= 0, got str: 'a'"),
+        ({"seed": 1.5}, TypeError, "seed must be None or an integer >= 0, got float"),
+    ],
+)
+def test_bad_sizes_noise_and_seeds_name_the_argument(make, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        make(**{"n_samples": 20, "noise": 0.1, "seed": 0, **kwargs})
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_numpy_numbers_are_accepted_and_give_the_same_data(make):
+    X, y = make(np.int64(40), np.float64(0.1), seed=np.int64(3))
+    X2, y2 = make(40, 0.1, seed=3)
+    assert np.array_equal(X, X2) and np.array_equal(y, y2)
+    assert make(40, 0, seed=0)[0].shape == (40, 2)  # an int noise of 0 is a number too
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: data.make_circles(20, factor=None), TypeError, "factor must be a real number, got NoneType"),
+        (lambda: data.make_circles(20, factor=float("nan")), ValueError, "factor must be finite"),
+        (lambda: data.make_circles(20, factor=1.0), ValueError, r"factor must lie in \(0, 1\), got 1\.0"),
+        (
+            lambda: data.make_spirals(20, n_classes=None),
+            TypeError,
+            "n_classes must be an integer >= 2, got NoneType",
+        ),
+        (
+            lambda: data.make_spirals(20, n_classes=2.0),
+            TypeError,
+            "n_classes must be an integer >= 2, got float",
+        ),
+        (
+            lambda: data.make_spirals(20, n_classes=1),
+            ValueError,
+            "n_classes must be an integer from 2 to 1,000",
+        ),
+        (lambda: data.make_spirals(3, n_classes=4), ValueError, "n_samples must be an integer from 4 to"),
+    ],
+)
+def test_bad_shape_arguments(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

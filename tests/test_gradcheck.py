@@ -81,7 +81,7 @@ def test_pitfall_primitives_compute_the_right_values():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="eps must be a number > 0"):
+    with pytest.raises(ValueError, match="eps must be a finite number > 0, got 0"):
         gradcheck(lambda a: a, [1.0], eps=0)
     with pytest.raises(TypeError, match="must return a scalar Value"):
         gradcheck(lambda a: 3.0, [1.0])
@@ -91,3 +91,63 @@ def test_bad_arguments():
         gradcheck(lambda: Value(1.0), [])
     with pytest.raises(TypeError, match="f must be a function of the inputs, got Value"):
         gradcheck(Value(1.0), [1.0])
+
+
+# --- bad arguments as a user passes them ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["eps", "rtol", "atol"])
+@pytest.mark.parametrize("bad", [0, 0.0, -1e-6, float("nan"), float("inf"), -float("inf")])
+def test_tolerances_must_be_finite_and_positive(name, bad):
+    with pytest.raises(ValueError, match=rf"^gradcheck: {name} must be a finite number > 0, got {bad!r}"):
+        gradcheck(lambda a: a * a, [1.0], **{name: bad})
+
+
+@pytest.mark.parametrize("name", ["eps", "rtol", "atol"])
+@pytest.mark.parametrize("bad", [None, "1e-6", [1e-6], True])
+def test_tolerances_must_be_numbers(name, bad):
+    with pytest.raises(
+        TypeError, match=rf"^gradcheck: {name} must be a real number, got {type(bad).__name__}"
+    ):
+        gradcheck(lambda a: a * a, [1.0], **{name: bad})
+
+
+def test_numpy_tolerances_and_inputs_work():
+    import numpy as np
+
+    result = gradcheck(
+        lambda a, b: a * b.exp(), np.array([0.5, -1.0]), eps=np.float64(1e-6), rtol=np.float32(1e-5)
+    )
+    assert result and [r.name for r in result.rows] == ["x0", "x1"]
+    assert result.rows[0].analytic == math.exp(-1.0)  # ∂(a eᵇ)/∂a = eᵇ
+
+
+@pytest.mark.parametrize(
+    "bad, error, message",
+    [
+        (None, TypeError, "inputs must be a list of Values or numbers, got NoneType"),
+        ({1.0: "x"}, TypeError, r"inputs must be .* got dict \(it would give its keys"),
+        ({1.0, 2.0}, TypeError, r"inputs must be .* got set \(a set has no order"),
+        (1.5, TypeError, r"inputs must be .* got float: 1\.5 \(wrap a single number in a list\)"),
+        (["a"], TypeError, r"inputs\[0\] must be a real number, got str"),
+        ([float("nan")], ValueError, r"inputs\[0\] must be finite, got nan"),
+    ],
+)
+def test_inputs_that_are_not_a_list_of_numbers(bad, error, message):
+    with pytest.raises(error, match="^gradcheck: " + message):
+        gradcheck(lambda *xs: xs[0], bad)
+
+
+def test_f_returning_several_values_or_a_non_finite_one():
+    with pytest.raises(
+        TypeError, match=r"f must return a scalar Value, got a list of 2: reduce it to one number"
+    ):
+        gradcheck(lambda a: [a, a * 2], [1.0])
+
+    def overwritten(a):
+        y = a * 2.0
+        y.data = float("nan")  # the engine never makes a NaN, but a hand-edited node can hold one
+        return y
+
+    with pytest.raises(ValueError, match=r"f returned nan at \[1\.0\]: not a finite number"):
+        gradcheck(overwritten, [1.0])

@@ -117,3 +117,115 @@ def test_mismatched_lengths_and_bad_reduction(loss):
         loss([0.5], [1.0], reduction="avg")
     with pytest.raises(ValueError, match="no predictions"):
         loss([], [])
+
+
+# --- bad input, as a user would hit it: a clear error naming the loss and the argument -------------
+
+LOSSES_AND_ARGS = [
+    (nn.mse_loss, "mse_loss", "preds", [0.5]),
+    (nn.binary_cross_entropy, "binary_cross_entropy", "probs", [0.5]),
+    (nn.binary_cross_entropy_with_logits, "binary_cross_entropy_with_logits", "logits", [0.5]),
+    (nn.hinge_loss, "hinge_loss", "scores", [1.0]),
+]
+NOT_A_LIST = [None, {0: 1.0}, {1.0}, "0.5", object(), (v for v in [1.0]), nn.MLP(1, [1], seed=0)]
+
+
+@pytest.mark.parametrize("loss, name, arg, good", LOSSES_AND_ARGS, ids=[c[1] for c in LOSSES_AND_ARGS])
+@pytest.mark.parametrize("bad", NOT_A_LIST, ids=lambda b: type(b).__name__)
+def test_a_non_list_is_a_type_error_naming_the_argument(loss, name, arg, good, bad):
+    with pytest.raises(TypeError, match=rf"^{name}: {arg} must be a list of Values or numbers, got"):
+        loss(bad, good)
+    with pytest.raises(TypeError, match=rf"^{name}: targets must be a list of Values or numbers, got"):
+        loss(good, bad)
+
+
+@pytest.mark.parametrize("bad", NOT_A_LIST, ids=lambda b: type(b).__name__)
+def test_cross_entropy_logits_that_are_not_a_list(bad):
+    with pytest.raises(TypeError, match=r"^cross_entropy: logits must be a list of Values or numbers"):
+        nn.cross_entropy(bad, 0)
+
+
+def test_dicts_and_sets_say_why_they_are_refused():
+    with pytest.raises(TypeError, match=r"got dict \(it would give its keys"):
+        nn.mse_loss({0.5: "a"}, [1.0])
+    with pytest.raises(TypeError, match=r"got set \(a set has no order"):
+        nn.mse_loss([0.5, 0.2], {1.0, 0.0})
+    with pytest.raises(TypeError, match=r"got generator \(it has no length: pass a list\)"):
+        nn.mse_loss((p for p in [0.5]), [1.0])
+
+
+@pytest.mark.parametrize("p", [1.5, -0.2, 1.0000001, -1e-300])
+@pytest.mark.parametrize("y", [0.0, 1.0, 0.5])
+def test_bce_refuses_a_probability_outside_0_1(p, y):
+    # a logit passed by mistake: −log(1.5) < 0 would be a silently wrong (negative) loss
+    with pytest.raises(
+        ValueError, match=r"binary_cross_entropy: probs must lie in \[0, 1\], got .* \(probs\[1\]\)"
+    ):
+        nn.binary_cross_entropy([0.5, p], [0.5, y])
+
+
+def test_bce_at_the_ends_of_0_1_is_fine_when_the_target_agrees():
+    assert nn.binary_cross_entropy([0.0, 1.0], [0.0, 1.0]).data == 0.0
+    with pytest.raises(ValueError, match=r"probability 0\.0 with target 1\.0 has infinite loss"):
+        nn.binary_cross_entropy([0.0], [1.0])
+
+
+@pytest.mark.parametrize(
+    "loss, target, message",
+    [
+        (nn.mse_loss, float("nan"), r"mse_loss: targets\[1\] must be finite, got nan"),
+        (nn.mse_loss, "1", r"mse_loss: targets\[1\] must be a real number, got str"),
+        (nn.binary_cross_entropy, 1.5, r"targets must lie in \[0, 1\], got 1\.5 \(targets\[1\]\)"),
+        (
+            nn.binary_cross_entropy_with_logits,
+            -1.0,
+            r"targets must lie in \[0, 1\], got -1\.0 \(targets\[1\]\)",
+        ),
+        (nn.hinge_loss, 0.0, r"hinge_loss: targets must be -1 or \+1, got 0\.0 \(targets\[1\]\)"),
+    ],
+)
+def test_every_loss_checks_its_targets(loss, target, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        loss([0.5, 0.5], [1.0, target])
+
+
+def test_an_overflowing_prediction_names_the_argument():
+    with pytest.raises(OverflowError, match=r"mse_loss: preds\[0\] is too large for a float"):
+        nn.mse_loss([10**400], [1.0])
+
+
+@pytest.mark.parametrize("bad", [None, 1, ["mean"]])
+def test_reduction_of_the_wrong_type_is_a_type_error(bad):
+    with pytest.raises(TypeError, match=r"mse_loss: reduction must be 'mean' or 'sum' \(a str\)"):
+        nn.mse_loss([0.5], [1.0], reduction=bad)
+
+
+def test_reduction_is_checked_before_anything_is_computed():
+    with pytest.raises(ValueError, match="hinge_loss: reduction must be 'mean' or 'sum', got 'avg'"):
+        nn.hinge_loss([0.5], [2.0], reduction="avg")  # the bad target would be reported second
+
+
+def test_numpy_arrays_and_integers_as_a_user_passes_them():
+    p, t = np.array([0.2, 0.9, -0.4]), np.array([0.0, 1.0, 0.5])
+    assert nn.mse_loss(p, t).data == pytest.approx(float(np.mean((p - t) ** 2)), rel=1e-15)
+    z = np.array([2.0, -1.0, 0.5])
+    labels = np.array([0, 1, 2])  # a label read from an int array is np.int64, not int
+    ref = z - (z.max() + np.log(np.sum(np.exp(z - z.max()))))  # numpy's log-softmax
+    for k in labels:
+        assert nn.cross_entropy(z, k).data == pytest.approx(float(-ref[k]), rel=1e-14)
+    with pytest.raises(
+        TypeError, match=r"preds must be a 1-D list of Values or numbers, got an array of shape \(2, 2\)"
+    ):
+        nn.mse_loss(np.ones((2, 2)), [1.0, 1.0])
+
+
+@pytest.mark.parametrize("bad", [1.0, np.float64(1.0), True, "1", None])
+def test_cross_entropy_target_must_be_an_integer(bad):
+    with pytest.raises(TypeError, match="cross_entropy: target_index must be an int"):
+        nn.cross_entropy([1.0, 2.0], bad)
+
+
+def test_a_target_given_as_a_value_gets_its_gradient():
+    p, t = Value(0.25), Value(1.0)
+    nn.mse_loss([p], [t]).backward()
+    assert (p.grad, t.grad) == (2 * (0.25 - 1.0), -2 * (0.25 - 1.0))  # ∂(p − t)²/∂t = −2(p − t)

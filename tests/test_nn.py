@@ -6,9 +6,10 @@ import copy
 import json
 import random
 
+import numpy as np
 import pytest
 
-from autograd_tiny import Value, topological_order
+from autograd_tiny import Module, Value, topological_order
 from autograd_tiny.nn import MLP, Layer, Neuron
 
 
@@ -93,17 +94,27 @@ def test_bad_arguments():
         MLP(2, [3], activation="gelu")
     with pytest.raises(ValueError, match="nin must be a positive integer"):
         Neuron(0)
-    with pytest.raises(ValueError, match="nouts must be a non-empty list"):
+    with pytest.raises(
+        TypeError, match=r"nouts must be a list of layer widths such as \[16, 16, 1\], got int: 3"
+    ):
         MLP(2, 3)
+    with pytest.raises(ValueError, match="nouts must be a non-empty list"):
+        MLP(2, [])
     with pytest.raises(ValueError, match="a layer width must be a positive integer"):
         MLP(2, [3, 0])
-    with pytest.raises(ValueError, match="z1\\[0\\]: expected 2 inputs, got 3"):
+    with pytest.raises(ValueError, match="MLP: expected 2 inputs, got 3"):
         MLP(2, [1], seed=0)([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="Layer: expected 2 inputs, got 1"):
+        Layer(2, 3)([1.0])
+    with pytest.raises(ValueError, match="z1\\[0\\]: expected 2 inputs, got 3"):
+        Neuron(2)([1.0, 2.0, 3.0])
     with pytest.raises(TypeError, match="real number"):
         MLP(2, [1], seed=0)(["a", 1.0])
-    with pytest.raises(TypeError, match=r"MLP input: the input must be a sequence .* got int: 5"):
+    with pytest.raises(TypeError, match=r"MLP: the input x must be a list of Values or numbers, got int: 5"):
         MLP(2, [1], seed=0)(5)
-    with pytest.raises(TypeError, match=r"z1\[0\]: the input must be a sequence .* got float"):
+    with pytest.raises(
+        TypeError, match=r"z1\[0\]: the input x must be a list of Values or numbers, got float"
+    ):
         Neuron(2, rng=random.Random(0))(3.0)
 
 
@@ -125,7 +136,7 @@ def test_state_dict_is_json_and_round_trips():
         (lambda s: s["W1"].append([0.0, 0.0]), ValueError, "'W1' has shape \\(4, 2\\), expected \\(3, 2\\)"),
         (lambda s: s["W2"][0].pop(), ValueError, "'W2' is ragged"),
         (lambda s: s["b1"].__setitem__(0, "x"), TypeError, "'b1' holds 'x'"),
-        (lambda s: s["b1"].__setitem__(0, float("nan")), TypeError, "'b1' holds nan"),
+        (lambda s: s["b1"].__setitem__(0, float("nan")), ValueError, "'b1' holds nan, not a finite number"),
     ],
 )
 def test_a_bad_state_dict_raises_and_changes_nothing(mutate, error, message):
@@ -137,3 +148,183 @@ def test_a_bad_state_dict_raises_and_changes_nothing(mutate, error, message):
     with pytest.raises(error, match=message):
         m.load_state_dict(bad)
     assert m.state_dict() == before
+
+
+# --- state dicts a user actually makes -------------------------------------------------------------
+
+
+class TwoNets(Module):
+    """A user's model holding two MLPs; named_parameters simply joins theirs (same labels twice)."""
+
+    def __init__(self, seed=0):
+        self.enc, self.dec = MLP(2, [3, 2], seed=seed), MLP(2, [3, 1], seed=seed + 1)
+
+    def __call__(self, x):
+        return self.dec(self.enc(x))
+
+    def named_parameters(self):
+        return self.enc.named_parameters() + self.dec.named_parameters()
+
+
+class TwoNetsPrefixed(TwoNets):
+    """The same model with its parameters named apart, as the error message suggests."""
+
+    def named_parameters(self):
+        return [(f"enc.{n}", p) for n, p in self.enc.named_parameters()] + [
+            (f"dec.{n}", p) for n, p in self.dec.named_parameters()
+        ]
+
+
+def test_two_parameters_with_one_label_are_refused_when_the_dict_is_made():
+    # before, W1 of the decoder overwrote W1 of the encoder: a round trip lost half the model
+    model = TwoNets()
+    with pytest.raises(ValueError, match=r"two parameters are labelled 'W1\[0,0\]'.*'enc\.W1\[0,0\]'"):
+        model.state_dict()
+    with pytest.raises(ValueError, match="two parameters are labelled"):
+        model.load_state_dict({})
+
+
+def test_parameters_named_apart_round_trip_through_json():
+    a, b = TwoNetsPrefixed(seed=0), TwoNetsPrefixed(seed=5)
+    state = a.state_dict()
+    assert set(state) == {"enc.W1", "enc.b1", "enc.W2", "enc.b2", "dec.W1", "dec.b1", "dec.W2", "dec.b2"}
+    b.load_state_dict(json.loads(json.dumps(state, allow_nan=False)))
+    assert [p.data for p in b.parameters()] == [p.data for p in a.parameters()]
+    assert [o.data for o in b([0.3, -0.8])] == [o.data for o in a([0.3, -0.8])]
+
+
+def test_labels_that_do_not_fill_an_array_are_refused():
+    class Sparse(Module):
+        def named_parameters(self):
+            return [("w[0]", Value(1.0)), ("w[2]", Value(2.0))]
+
+    class Mixed(Module):
+        def named_parameters(self):
+            return [("w", Value(1.0)), ("w[0]", Value(2.0))]
+
+    with pytest.raises(ValueError, match=r"'w' do not fill a \(3,\) array \(nothing is labelled w\[1\]\)"):
+        Sparse().state_dict()
+    with pytest.raises(
+        ValueError, match=r"the label 'w\[0\]' gives 'w' 1 indices but an earlier label gives it 0"
+    ):
+        Mixed().state_dict()
+
+
+def test_a_good_checkpoint_repairs_a_model_whose_parameters_went_nan():
+    model = MLP(2, [3, 1], seed=0)
+    checkpoint = model.state_dict()
+    for p in model.parameters():  # what a diverged training run leaves behind
+        p.data = float("nan")
+    model.load_state_dict(checkpoint)
+    fresh = MLP(2, [3, 1], seed=0)  # the oracle: the same seed rebuilt from scratch
+    assert model([0.5, -1.0])[0].data == fresh([0.5, -1.0])[0].data
+
+
+def _nested(depth):
+    x = 0.0
+    for _ in range(depth):
+        x = [x]
+    return x
+
+
+@pytest.mark.parametrize(
+    "entry, error, message",
+    [
+        ([0.0, 10**400, 0.0], ValueError, r"'b1' holds a number too large for a float: 1000"),
+        ([0.0, float("inf"), 0.0], ValueError, r"'b1' holds inf, not a finite number"),
+        ([0.0, True, 0.0], TypeError, r"'b1' holds True, not a real number"),
+        ([0.0, None, 0.0], TypeError, r"'b1' holds None, not a real number"),
+        (_nested(10_000), ValueError, r"'b1' has shape \(1, 1, …\), expected \(3,\)"),
+        ([[0.0]] * 3, ValueError, r"'b1' has shape \(3, 1\), expected \(3,\)"),
+        (0.0, ValueError, r"'b1' has shape \(\), expected \(3,\)"),
+        ([0.0, [0.0], 0.0], ValueError, r"'b1' is ragged"),
+    ],
+    ids=["huge int", "inf", "bool", "None", "10000 levels deep", "too deep", "a number", "ragged"],
+)
+def test_bad_entries_get_clear_errors_and_change_nothing(entry, error, message):
+    model = MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+    state = copy.deepcopy(before)
+    state["W1"][0][0] = 5.0  # a good change that must not be applied
+    state["b1"] = entry
+    with pytest.raises(error, match=message):
+        model.load_state_dict(state)
+    assert model.state_dict() == before
+
+
+def test_state_dict_holds_plain_floats():
+    model = MLP(2, [2, 1], seed=0)
+    model.parameters()[0].data = np.float64(0.25)  # e.g. set by hand from a numpy array
+    state = model.state_dict()
+    assert type(state["W1"][0][0]) is float and json.loads(json.dumps(state, allow_nan=False)) == state
+    model.load_state_dict({**state, "b2": [np.float32(0.5)]})  # numpy numbers are accepted
+    assert model.state_dict()["b2"] == [0.5]
+
+
+# --- constructor arguments and inputs ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: MLP(2, None), TypeError, r"nouts must be a list of layer widths .* got NoneType"),
+        (lambda: MLP(2, {3, 1}), TypeError, r"nouts must be a list of layer widths .* got set"),
+        (lambda: MLP(2, "31"), TypeError, r"nouts must be a list of layer widths .* got str"),
+        (lambda: MLP(None, [1]), TypeError, r"nin must be a positive integer, got NoneType: None"),
+        (lambda: MLP(2, [3.0]), TypeError, r"a layer width must be a positive integer, got float: 3\.0"),
+        (lambda: Neuron(2.5), TypeError, r"nin must be a positive integer, got float: 2\.5"),
+        (lambda: Layer(2, -1), ValueError, r"nout must be a positive integer, got -1"),
+        (lambda: MLP(2, [3], seed=-1), ValueError, r"seed must be None or an integer >= 0, got -1"),
+        (lambda: MLP(2, [3], seed="a"), TypeError, r"seed must be None or an integer >= 0, got str: 'a'"),
+        (lambda: MLP(2, [3], seed=1.5), TypeError, r"seed must be None or an integer >= 0, got float"),
+        (lambda: MLP(2, [3], activation=None), TypeError, r"activation must be one of \['linear', 'relu'"),
+        (lambda: MLP(2, [3], output_activation={}), TypeError, r"output_activation must be one of"),
+        (
+            lambda: MLP(2, [3], output_activation="softmax"),
+            ValueError,
+            r"unknown output_activation 'softmax'",
+        ),
+        (lambda: MLP(2, [3], init=None), TypeError, r"init must be one of \['uniform', 'lecun'\]"),
+        (lambda: MLP(2, [3], fused="no"), TypeError, r"fused must be True or False, got str"),
+        (lambda: Neuron(2, rng=42), TypeError, r"rng must be a random\.Random or None, got int"),
+        (lambda: MLP(10**400, [1]), ValueError, r"nin = 1000.* is too large"),
+        # 10⁶·(2 + 1) weights and biases in layer 1, 10⁶·(10⁶ + 1) in layer 2
+        (lambda: MLP(2, [10**6, 10**6]), ValueError, r"would hold 1,000,004,000,000 parameters"),
+    ],
+)
+def test_bad_constructor_arguments(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_numpy_integers_are_accepted_where_ints_are():
+    a = MLP(np.int64(2), np.array([3, 1]), seed=np.int64(4))
+    b = MLP(2, [3, 1], seed=4)
+    assert a.state_dict() == b.state_dict()
+    assert [type(n.nin) for n in a.layers[1].neurons] == [int]
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (None, "got NoneType"),
+        ({0: 1.0, 1: 2.0}, r"got dict \(it would give its keys"),
+        ({1.0, 2.0}, r"got set \(a set has no order"),
+        ("12", r"got str: '12'"),
+        (MLP(2, [1], seed=1), "got MLP"),
+        ((v for v in [1.0, 2.0]), r"got generator \(it has no length"),
+        (np.ones((1, 2)), r"1-D list .* shape \(1, 2\)"),
+    ],
+    ids=["None", "dict", "set", "str", "model", "generator", "2-D array"],
+)
+def test_calling_a_model_on_something_that_is_not_a_vector(bad, message):
+    with pytest.raises(TypeError, match="MLP: the input x must be a .*" + message):
+        MLP(2, [3, 1], seed=0)(bad)
+
+
+def test_a_numpy_row_is_a_good_input():
+    model = MLP(2, [3, 1], seed=0)
+    X = np.array([[0.5, -1.0]])
+    assert model(X[0])[0].data == model([0.5, -1.0])[0].data
+    labels = {n.label for n in topological_order(model(X[0])[0])}
+    assert {"x[0]", "x[1]"} <= labels

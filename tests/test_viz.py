@@ -9,6 +9,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 import graphviz
+import numpy as np
 import pytest
 
 from autograd_tiny import MLP, Value, mse_loss
@@ -144,3 +145,89 @@ def test_bad_arguments():
         draw_dot([1.0])
     with pytest.raises(ValueError, match="rankdir"):
         to_dot(Value(1.0), rankdir="XY")
+
+
+# --- extreme gradients and bad arguments ------------------------------------------------------------
+
+
+def _fill(src: str, label: str) -> tuple[str, str]:
+    """(fill colour, style) of the node labelled ``label`` in DOT source."""
+    line = next(ln for ln in src.splitlines() if f"{{ {label} |" in ln)
+    colour = re.search(r'fillcolor="(#[0-9a-f]{6})"', line).group(1)
+    return colour, re.search(r'style="?([\w,]+)', line).group(1)  # quoted only when it holds a comma
+
+
+DARK, PALE, GREY = "#fd8d3c", "#fff5eb", "#dddddd"  # the largest |grad|, ≤ 10⁻⁶ of it, exactly 0
+
+
+def test_colouring_by_grad_copes_with_gradients_from_1e200_to_subnormal():
+    tiny, huge = Value(1e-200, "tiny"), Value(1e200, "huge")  # ∂(tiny·huge)/∂tiny = 1e200 and vice versa
+    sub, one = Value(5e-324, "sub"), Value(1.0, "one")  # ∂(sub·one)/∂one = 5e-324, the smallest subnormal
+    dead = Value(-1.0, "dead")  # relu(−1) = 0 passes no gradient back
+    L = tiny * huge + sub * one + dead.relu()
+    L.label = "L"
+    L.backward()
+    assert (tiny.grad, huge.grad, one.grad, dead.grad) == (1e200, 1e-200, 5e-324, 0.0)
+    src = to_dot(L, color_by_grad=True)  # before: 1e-200 / 1e200 underflowed to 0 and log10(0) raised
+    assert _fill(src, "tiny") == (DARK, "filled")
+    assert _fill(src, "huge") == (PALE, "filled") and _fill(src, "one") == (PALE, "filled")
+    assert _fill(src, "dead") == (GREY, "filled,dashed")
+
+
+def test_a_nan_or_infinite_gradient_is_drawn_red_and_the_rest_still_shaded():
+    a, b = Value(2.0, "a"), Value(3.0, "b")
+    L = a * b
+    L.backward()
+    a.grad, b.grad = float("nan"), float("inf")  # what a diverged run can leave behind
+    src = to_dot(L, color_by_grad=True)
+    assert _fill(src, "a")[0] == _fill(src, "b")[0] == "#f4a582"
+    assert 'fillcolor="#' in src.split("grad 1 }")[1].split("\n")[0]  # L itself keeps its shade
+
+
+def _chain(n):
+    y = Value(1.0)
+    for _ in range(n):
+        y = y * 1.0
+    return y
+
+
+def test_max_nodes_none_means_no_limit_and_bad_values_are_refused():
+    y = _chain(600)  # 1201 nodes
+    assert to_dot(y, max_nodes=None).count("->") == 1200  # constants are drawn inside their ops
+    assert to_dot(y, max_nodes=np.int64(2000)).count("->") == 1200  # constants are drawn inside their ops
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match=r"max_nodes must be a positive int or None \(no limit\)"):
+            to_dot(y, max_nodes=bad)
+    for bad in (2.5, "500", True, float("inf")):
+        with pytest.raises(TypeError, match=r"max_nodes must be a positive int or None \(no limit\), got"):
+            to_dot(y, max_nodes=bad)
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"rankdir": None}, r"rankdir must be 'LR', 'TB', 'RL' or 'BT' \(a str\), got NoneType"),
+        ({"show_grad": "no"}, "show_grad must be True or False, got str"),
+        ({"color_by_grad": 1}, "color_by_grad must be True or False, got int"),
+        ({"group_layers": None}, "group_layers must be True or False, got NoneType"),
+    ],
+)
+def test_options_of_the_wrong_type(options, message):
+    with pytest.raises(TypeError, match=message):
+        to_dot(Value(1.0), **options)
+
+
+def test_render_takes_a_path_and_refuses_a_bad_one_before_drawing(tmp_path):
+    out = render(example1().root, tmp_path / "g.dot")  # a pathlib.Path works as well as a str
+    with open(out, encoding="utf-8") as f:
+        assert out == str(tmp_path / "g.dot") and f.read().startswith("digraph")
+    with pytest.raises(TypeError, match=r"render: path must be a file name \(a str or Path\), got int"):
+        render(example1().root, 123)
+    missing = tmp_path / "no such folder" / "g.svg"
+    with pytest.raises(
+        FileNotFoundError, match=r"render: cannot write .* the folder .*no such folder.* does not"
+    ):
+        render(example1().root, missing)
+    with pytest.raises(ValueError, match="cannot tell the format of"):
+        render(example1().root, str(tmp_path / "g"))
+    assert sorted(os.listdir(tmp_path)) == ["g.dot"]
