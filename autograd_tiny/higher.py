@@ -53,7 +53,9 @@ VALUE_MATH: dict[str, Any] = {
     "select": lambda u, a, b: a if u.data > 0.0 else b,
     "sign": lambda u: _const(rules.sign(u.data)),
     "pow": lambda u, v: u**v,
-    "pow_minus_one": lambda u, v: u ** (v.data - 1.0 if isinstance(v, Constant) else v - 1.0),
+    "pow_minus_one": lambda u, v: (  # a constant exponent stays a number; 0 for u⁰, as rules.py
+        (_const(0.0) if v.data == 0.0 else u ** (v.data - 1.0)) if isinstance(v, Constant) else u ** (v - 1.0)
+    ),
     "xlogy": lambda x, y: _const(0.0) if x.data == 0.0 else x * y.log(),
     "abs": Value.abs,
     "sin": Value.sin,
