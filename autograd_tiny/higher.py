@@ -215,9 +215,13 @@ def grad(f: Callable[..., Value], argnum: int = 0) -> Callable[..., Any]:
         # A fresh node for the variable, even when x is already a Value: differentiating by it then
         # never confuses this derivative's variable with an outer one that has the same value.
         leaf = x + 0.0 if isinstance(x, Value) else Value(finite(x, "grad: the argument"), "x")
+        # The other arguments, if numbers, become constants: f may use Value methods on every one.
+        rest = [
+            lift(a, "grad") if isinstance(a, (int, float)) and not isinstance(a, bool) else a for a in args
+        ]
         _depth += 1
         try:
-            out = _scalar(f(*args[:i], leaf, *args[i + 1 :]), "grad")
+            out = _scalar(f(*rest[:i], leaf, *rest[i + 1 :]), "grad")
         finally:
             _depth -= 1
         (d,) = gradients(out, [leaf], create_graph=nested)
