@@ -63,15 +63,20 @@ def lift(x: object, op: str) -> Value:
     if isinstance(x, Value):
         return x
     c = _new(Constant)
-    c.data, c.grad, c.label, c.op, c.parents, c.local_grads = (
-        finite(x, f"the operand of {op}"),
-        0.0,
-        "",
-        "",
-        (),
-        (),
-    )
+    c.data = finite(x, f"the operand of {op}")
+    c.grad = 0.0
+    c.label = ""
+    c.op = ""
+    c.parents = ()
+    c.local_grads = ()
     return c
+
+
+# Every op of the table as a function that makes its node: OPS["mul"](u, v) is u * v. The code is
+# generated from the op's row (print(rules.float_source(rules.RULES["mul"])) shows it); it runs
+# with _ENV as its global names, which are filled in below, once the classes exist.
+_ENV: dict[str, object] = {}
+OPS: dict[str, Callable[..., Value]] = rules.float_functions(_ENV)
 
 
 class Value:
@@ -138,92 +143,52 @@ class Value:
     # Operations: each makes a node with the function the rule table generated for its op.
     # ----------------------------------------------------------------------------------------
 
-    def __add__(self, other: Value | Number) -> Value:
-        """self + other."""
-        return _add(self, lift(other, "+"))
+    # Each operator is the op's function from the table; a number operand is lifted to a Constant.
+    __add__ = OPS["add"]  # self + other
+    __sub__ = OPS["sub"]  # self - other
+    __mul__ = OPS["mul"]  # self * other
+    __neg__ = OPS["neg"]  # -self
+    __pow__ = OPS["pow"]  # self ** other (a number or a Value exponent)
+    exp = OPS["exp"]
+    log = OPS["log"]
+    tanh = OPS["tanh"]
+    sigmoid = OPS["sigmoid"]  # σ(u) = 1 / (1 + e⁻ᵘ), exact 0 or 1 far out, never overflowing
+    relu = OPS["relu"]  # max(0, u), with ReLU′(0) = 0
+    softplus = OPS["softplus"]  # log(1 + eᵘ), without overflow for any finite u
+    abs = OPS["abs"]  # |u|, with derivative sign(u), 0 at u = 0
+    sin = OPS["sin"]
+    cos = OPS["cos"]
 
     def __radd__(self, other: Number) -> Value:
         """other + self."""
-        return _add(lift(other, "+"), self)
-
-    def __sub__(self, other: Value | Number) -> Value:
-        """self - other."""
-        return _sub(self, lift(other, "-"))
+        return OPS["add"](other, self)
 
     def __rsub__(self, other: Number) -> Value:
         """other - self."""
-        return _sub(lift(other, "-"), self)
-
-    def __mul__(self, other: Value | Number) -> Value:
-        """self * other."""
-        return _mul(self, lift(other, "*"))
+        return OPS["sub"](other, self)
 
     def __rmul__(self, other: Number) -> Value:
         """other * self."""
-        return _mul(lift(other, "*"), self)
+        return OPS["mul"](other, self)
 
     def __truediv__(self, other: Value | Number) -> Value:
         """self / other."""
         other = lift(other, "/")
         if other.data == 0.0:
             raise ZeroDivisionError(f"division by zero: {self.data!r} / 0.0")
-        return _div(self, other)
+        return OPS["div"](self, other)
 
     def __rtruediv__(self, other: Number) -> Value:
         """other / self."""
         return lift(other, "/") / self
 
-    def __neg__(self) -> Value:
-        """-self."""
-        return _neg(self)
-
-    def __pow__(self, other: Value | Number) -> Value:
-        """self ** other, for a number or a Value exponent."""
-        return _pow(self, lift(other, "**"))
-
     def __rpow__(self, other: Number) -> Value:
         """other ** self (a number base, a Value exponent)."""
-        return _pow(lift(other, "**"), self)
-
-    def exp(self) -> Value:
-        """e ** self."""
-        return OPS["exp"](self)
-
-    def log(self) -> Value:
-        """Natural logarithm of self."""
-        return OPS["log"](self)
-
-    def tanh(self) -> Value:
-        """Hyperbolic tangent of self."""
-        return OPS["tanh"](self)
-
-    def sigmoid(self) -> Value:
-        """Logistic sigmoid σ(u) = 1 / (1 + e⁻ᵘ), exact 0 or 1 far out, never overflowing."""
-        return OPS["sigmoid"](self)
-
-    def relu(self) -> Value:
-        """max(0, self), with ReLU′(0) = 0."""
-        return OPS["relu"](self)
+        return OPS["pow"](other, self)
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """u if u > 0 else slope·u, with derivative ``slope`` at 0 (as ReLU′(0) = 0)."""
         return OPS["leaky_relu"](self, lift(slope, "leaky_relu's slope"))
-
-    def softplus(self) -> Value:
-        """log(1 + eᵘ), computed without overflow for any finite u."""
-        return OPS["softplus"](self)
-
-    def abs(self) -> Value:
-        """|self|, with derivative sign(u) and 0 at u = 0."""
-        return OPS["abs"](self)
-
-    def sin(self) -> Value:
-        """Sine of self (radians)."""
-        return OPS["sin"](self)
-
-    def cos(self) -> Value:
-        """Cosine of self (radians)."""
-        return OPS["cos"](self)
 
     def sqrt(self) -> Value:
         """Square root of self (self ** 0.5)."""
@@ -319,26 +284,13 @@ def check_gradient(order: list[Value], node: Value, grads: dict[int, float]) -> 
     )
 
 
-def _node(data: float, op: str, parents: tuple[Value, ...], local_grads: tuple[float, ...]) -> Value:
-    """Make the node y = op(parents) with its local derivatives: the generated ops' last step."""
-    # A result that overflowed to ±inf (or became NaN) would poison every gradient downstream
-    # without a word, so it is refused here, at the op that produced it.
-    if not _isfinite(data):
-        operands = ", ".join(repr(p.data) for p in parents)
-        raise OverflowError(f"{op}({operands}) = {data!r} is not a finite number")
-    node = _new(Value)
-    node.data = data
-    node.grad = 0.0
-    node.label = ""
-    node.op = op
-    node.parents = parents
-    node.local_grads = local_grads
-    return node
+def not_finite(op: str, *parents: Value, y: float) -> None:
+    """Refuse a result that overflowed to ±inf (or became NaN), naming the op and its operands: it
+    would poison every gradient downstream without a word."""
+    operands = ", ".join(repr(p.data) for p in parents)
+    raise OverflowError(f"{op}({operands}) = {y!r} is not a finite number")
 
 
 _new = object.__new__
 _lift = lift  # the name other modules used before it was public
-
-# Every op of the table as a function of parent Values that makes its node (rules.float_source).
-OPS: dict[str, Callable[..., Value]] = rules.float_functions({"node": _node})
-_add, _sub, _mul, _div, _neg, _pow = (OPS[k] for k in ("add", "sub", "mul", "div", "neg", "pow"))
+_ENV.update(Value=Value, Constant=Constant, lift=lift, new=_new, not_finite=not_finite)

@@ -65,6 +65,10 @@ VALUE_MATH: dict[str, Any] = {
     "logsumexp": F.logsumexp,
     "softmax": F.softmax,
     "ones": lambda u: [1.0] * len(u),
+    "square": lambda u: u * u,
+    "softmax_minus_onehot": lambda z, t: [
+        s - 1.0 if i == int(t.data) else s for i, s in enumerate(F.softmax(z))
+    ],
 }
 
 # For each op and input: ∂y/∂(that input) as a function of the inputs (Values) and y.

@@ -5,7 +5,10 @@ gradient g = ∂L/∂p, read from ``p.grad``. The update rules (PyTorch's conven
 
     SGD:   g ← g + λp;   v ← μv + g;   p ← p − η v          (η lr, μ momentum, λ weight decay)
     Adam:  m ← β₁m + (1 − β₁)g;   s ← β₂s + (1 − β₂)g²;   m̂ = m/(1 − β₁ᵗ);   ŝ = s/(1 − β₂ᵗ)
-           p ← p − η m̂ / (√ŝ + ε)
+           p ← p − η m̂ / (√ŝ + ε)      (``Adam.s`` holds √s, so that g² is never formed)
+
+A gradient or an update that is not a finite number is refused with an error naming the
+parameter, and then no parameter is changed.
 """
 
 from __future__ import annotations
@@ -48,6 +51,29 @@ class Optimizer:
         """Update every parameter from its gradient."""
         raise NotImplementedError
 
+    def _gradients(self) -> list[float]:
+        """Every parameter's gradient, refused (naming the parameter) if one is inf or NaN."""
+        grads = [p.grad for p in self.params]
+        for i, g in enumerate(grads):
+            if not math.isfinite(g):
+                raise ValueError(
+                    f"{type(self).__name__}.step: the gradient of parameter {i} "
+                    f"({self.params[i].label or 'unlabelled'}) is {g!r}; nothing was updated"
+                )
+        return grads
+
+    def _write(self, new: list[float]) -> None:
+        """Set every parameter's data, or none if an update is not a finite number."""
+        for i, v in enumerate(new):
+            if not math.isfinite(v):
+                raise ValueError(
+                    f"{type(self).__name__}.step: the update of parameter {i} "
+                    f"({self.params[i].label or 'unlabelled'}) gives {v!r} (learning rate too large?); "
+                    f"nothing was updated"
+                )
+        for p, v in zip(self.params, new, strict=True):
+            p.data = v
+
 
 class SGD(Optimizer):
     """Stochastic gradient descent, optionally with momentum and L2 weight decay."""
@@ -63,12 +89,17 @@ class SGD(Optimizer):
         self.velocity = [0.0] * len(self.params)
 
     def step(self) -> None:
-        """One update of every parameter."""
-        for i, p in enumerate(self.params):
-            g = p.grad + self.weight_decay * p.data
+        """One update of every parameter (none, with an error, if a gradient or update is not finite)."""
+        grads = self._gradients()
+        velocity = list(self.velocity)
+        new = []
+        for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
+            g = g + self.weight_decay * p.data
             if self.momentum:
-                g = self.velocity[i] = self.momentum * self.velocity[i] + g
-            p.data -= self.lr * g
+                g = velocity[i] = self.momentum * velocity[i] + g
+            new.append(p.data - self.lr * g)
+        self._write(new)
+        self.velocity = velocity
 
 
 class Adam(Optimizer):
@@ -90,15 +121,20 @@ class Adam(Optimizer):
         self.eps = _hyper(eps, "eps", 0.0, open_low=True)
         self.t = 0
         self.m = [0.0] * len(self.params)
-        self.s = [0.0] * len(self.params)
+        self.s = [0.0] * len(self.params)  # √(running mean of g²)
 
     def step(self) -> None:
-        """One update of every parameter."""
-        self.t += 1
+        """One update of every parameter (none, with an error, if a gradient or update is not finite)."""
+        grads = self._gradients()
+        t = self.t + 1
         b1, b2 = self.betas
-        c1, c2 = 1.0 - b1**self.t, 1.0 - b2**self.t  # bias corrections: the moments start at 0
-        for i, p in enumerate(self.params):
-            g = p.grad
-            self.m[i] = b1 * self.m[i] + (1.0 - b1) * g
-            self.s[i] = b2 * self.s[i] + (1.0 - b2) * g * g
-            p.data -= self.lr * (self.m[i] / c1) / (math.sqrt(self.s[i] / c2) + self.eps)
+        c1, c2 = 1.0 - b1**t, 1.0 - b2**t  # bias corrections: the moments start at 0
+        m, s, new = list(self.m), list(self.s), []
+        for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
+            m[i] = b1 * m[i] + (1.0 - b1) * g
+            # s is kept as its square root r = √s: r ← √(β₂r² + (1 − β₂)g²) = hypot(√β₂·r, √(1 − β₂)·g),
+            # which never squares g, so a gradient of 1e200 does not overflow (g² would be inf).
+            s[i] = math.hypot(math.sqrt(b2) * s[i], math.sqrt(1.0 - b2) * g)
+            new.append(p.data - self.lr * (m[i] / c1) / (s[i] / math.sqrt(c2) + self.eps))
+        self._write(new)
+        self.t, self.m, self.s = t, m, s

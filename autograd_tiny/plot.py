@@ -1,7 +1,14 @@
-"""Plots of a training run: the loss curve and the decision boundary (matplotlib, an extra)."""
+"""Plots of a training run: the loss curve and the decision boundary (matplotlib, an extra).
+
+The figure is made with pyplot, so whatever backend is active shows it: a Jupyter kernel's inline
+backend once, when the cell ends; a desktop window on ``plt.show()``; and on a machine without a
+display matplotlib itself picks Agg. The backend is never chosen or switched here: calling
+``matplotlib.use`` inside a running kernel would silence every later figure of the notebook.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -11,21 +18,39 @@ from autograd_tiny.train import History, predict
 
 
 def _pyplot() -> Any:
-    """matplotlib.pyplot with a non-interactive backend, or an ImportError saying how to get it."""
+    """matplotlib.pyplot with the backend the session already has, or an ImportError saying how to get it."""
     try:
-        import matplotlib
+        import matplotlib.pyplot as plt
     except ImportError:
         raise ImportError(
             "plotting needs matplotlib: pip install 'autograd-tiny[plot]' (or pip install matplotlib)"
         ) from None
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
     return plt
 
 
-def plot_training(model: MLP, X: np.ndarray, y: np.ndarray, history: History, path: str | None = None) -> Any:
-    """A figure with the loss and accuracy curves (left) and the decision boundary (right)."""
+@dataclass(frozen=True, repr=False)
+class TrainingPlot:
+    """What ``plot_training`` drew: the figure and its axes.
+
+    It prints as one line rather than as a picture: Jupyter already shows the figure once when the
+    cell ends, and a Figure as the cell's last value would show it a second time.
+    """
+
+    figure: Any
+    loss_axes: Any
+    accuracy_axes: Any
+    boundary_axes: Any
+    steps: int
+
+    def __repr__(self) -> str:
+        """<TrainingPlot: N steps, loss and accuracy, decision boundary>."""
+        return f"<TrainingPlot: {self.steps} steps, loss and accuracy, decision boundary>"
+
+
+def plot_training(
+    model: MLP, X: np.ndarray, y: np.ndarray, history: History, path: str | None = None
+) -> TrainingPlot:
+    """Loss and accuracy curves (left) and the decision boundary (right); written to ``path`` if given."""
     plt = _pyplot()
     fig, (ax_loss, ax_db) = plt.subplots(1, 2, figsize=(11, 4.5))
     steps = np.arange(1, len(history.loss) + 1)
@@ -50,5 +75,5 @@ def plot_training(model: MLP, X: np.ndarray, y: np.ndarray, history: History, pa
     ax_db.set_title("decision boundary")
     fig.tight_layout()
     if path is not None:
-        fig.savefig(path, dpi=100)
-    return fig
+        fig.savefig(path, dpi=100)  # savefig renders with Agg whatever the session's backend is
+    return TrainingPlot(fig, ax_loss, ax_acc, ax_db, len(history.loss))

@@ -149,6 +149,23 @@ def softmax(u: Sequence[float]) -> tuple[float, ...]:
     return tuple(a / s for a in e)
 
 
+def square(u: float) -> float:
+    """u²."""
+    return u * u
+
+
+def cross_entropy(z: Sequence[float], t: float) -> float:
+    """−log softmax(z)[t] = (m − z_t) + log Σᵢ e^(zᵢ − m), m = max z: exact for logits up to ±1e300."""
+    m = max(z)
+    return (m - z[int(t)]) + math.log(math.fsum(math.exp(a - m) for a in z))
+
+
+def softmax_minus_onehot(z: Sequence[float], t: float) -> tuple[float, ...]:
+    """softmax(z) − onehot(t): the gradient of cross-entropy with respect to the logits, ŷ − y."""
+    p = softmax(z)
+    return tuple(pi - 1.0 if i == int(t) else pi for i, pi in enumerate(p))
+
+
 def ones(u: Sequence[float]) -> tuple[float, ...]:
     """A 1 for each element of u (the derivative of a sum)."""
     return (1.0,) * len(u)
@@ -156,7 +173,7 @@ def ones(u: Sequence[float]) -> tuple[float, ...]:
 
 # the names a rule may use, on floats (the engine's first-order path and generated code)
 _FUNCTIONS = (exp, log, sigmoid, sech2, softplus, relu, leaky_relu, step, select, sign, pow, pow_minus_one,
-              xlogy, dot, logsumexp, softmax, ones)  # fmt: skip
+              xlogy, dot, logsumexp, softmax, square, cross_entropy, softmax_minus_onehot, ones)  # fmt: skip
 FLOAT_MATH: dict[str, Any] = {f.__name__: f for f in _FUNCTIONS}
 FLOAT_MATH.update(tanh=math.tanh, sin=math.sin, cos=math.cos, abs=abs, sum=sum)
 
@@ -243,6 +260,10 @@ TABLE: list[Rule] = [
     _rule("dot",        "w* x*",    "dot(w, x)",          ["x", "w"],                              "w·x"),
     _rule("affine",     "w* x* b",  "dot(w, x) + b",      ["x", "w", "1"],                         "w·x+b"),
     _rule("logsumexp",  "u*",       "logsumexp(u)",       ["softmax(u)"],                          "logΣexp"),
+    # the losses the chapter treats as one step, each with the chapter's local derivative
+    _rule("squared_error", "u v",   "square(u - v)",      ["2 * (u - v)", "-2 * (u - v)"],         "(ŷ−y)²"),
+    _rule("bce_with_logits", "z t", "softplus(z) - t * z", ["sigmoid(z) - t", "-z"],               "BCE"),
+    _rule("cross_entropy", "z* t",  "cross_entropy(z, t)", ["softmax_minus_onehot(z, t)", "0"],    "CE"),
 ]
 # fmt: on
 RULES: dict[str, Rule] = {r.name: r for r in TABLE}
@@ -301,7 +322,8 @@ _TEXT_CALLS = {
     "leaky_relu": "LeakyReLU({0}; {1})", "step": "ReLU′({0})", "select": "{1} if {0} > 0 else {2}",
     "sign": "sign({0})", "abs": "|{0}|", "sin": "sin({0})", "cos": "cos({0})", "pow": "{0}^{1}",
     "pow_minus_one": "{0}^({1}−1)", "xlogy": "{0}·ln {1}", "dot": "{0}·{1}", "sum": "Σ {0}",
-    "logsumexp": "log Σ exp({0})", "softmax": "softmax({0})", "ones": "1",
+    "logsumexp": "log Σ exp({0})", "softmax": "softmax({0})", "ones": "1", "square": "{0}²",
+    "cross_entropy": "−log softmax({0})[{1}]", "softmax_minus_onehot": "softmax({0}) − onehot({1})",
 }  # fmt: skip
 _LATEX_CALLS = {
     "exp": r"e^{{{0}}}", "log": r"\ln {0}", "tanh": r"\tanh({0})", "sigmoid": r"\sigma({0})",
@@ -313,6 +335,8 @@ _LATEX_CALLS = {
     "cos": r"\cos({0})", "pow": "{{{0}}}^{{{1}}}", "pow_minus_one": "{{{0}}}^{{{1} - 1}}",
     "xlogy": r"{0} \ln {1}", "dot": r"{0} \cdot {1}", "sum": r"\sum {0}",
     "logsumexp": r"\log \sum e^{{{0}}}", "softmax": r"\operatorname{{softmax}}({0})", "ones": "1",
+    "square": "{{{0}}}^2", "cross_entropy": r"-\log \operatorname{{softmax}}({0})_{{{1}}}",
+    "softmax_minus_onehot": r"\operatorname{{softmax}}({0}) - e_{{{1}}}",
 }  # fmt: skip
 
 
@@ -360,6 +384,8 @@ class _Printer:
             if form is None:
                 return f"{node.func.id}({', '.join(args)})"
             s = form.format(*args)
+            if node.func.id == "square" and isinstance(node.args[0], ast.BinOp):
+                s = form.format(f"({args[0]})")
             needs = node.func.id in ("sech2", "xlogy", "dot", "select", "log") and prec > 1
             return f"({s})" if needs and not (latex and node.func.id == "sech2") else s
         raise ValueError(f"cannot print {ast.dump(node)}")
@@ -386,6 +412,8 @@ class _Fold(ast.NodeTransformer):
         a, b = node.left, node.right
         if isinstance(a, ast.Constant) and isinstance(b, ast.Constant) and not isinstance(node.op, ast.Pow):
             return ast.Constant(eval(compile(ast.Expression(node), "<rule>", "eval")))
+        if isinstance(node.op, (ast.Add, ast.Sub)) and isinstance(b, ast.Constant) and b.value == 0:
+            return a
         if isinstance(node.op, ast.Mult) and isinstance(a, ast.Constant) and a.value == 1:
             return b
         if isinstance(node.op, ast.Mult) and isinstance(b, ast.Constant) and b.value == 1:
@@ -429,75 +457,125 @@ def to_latex(expr: str, names: dict[str, str] | None = None, values: dict[str, f
 # ---------------------------------------------------------------------------------------------
 
 
+_OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}  # how errors name them
+
+
 def float_source(rule: Rule) -> str:
-    """The source of ``make_<name>``: the function the engine calls to make a node of this op.
+    """The source of ``make_<name>``: the function the engine runs to make a node of this op.
 
-    It reads the parents' data, computes y and the local derivatives on floats, and hands them
-    to ``node`` (derivatives that are a number or a parent's data need no check) or ``checked``
-    (anything else: a derivative that cannot be computed becomes inf, refused by backward only
-    if it is ever used). Printed here so a student can see what the engine really runs:
-
-        >>> print(float_source(RULES["mul"]))
+    It lifts a number operand to a constant, reads the parents' data, computes y and the local
+    derivatives on floats (none for a constant parent: nobody needs them) and makes the node.
+    A derivative that cannot be computed at this point (∂√u/∂u at 0) is stored as inf, refused by
+    backward only if a gradient ever flows through it. ``print(float_source(RULES["mul"]))``
+    shows what the engine really runs for ``*``.
     """
     names = rule.names
     params = [n.upper() for n in names]  # the parent Values: U, V (or lists W, X)
-    lines = [f"def make_{rule.name}({', '.join(params)}):"]
+    hints = [f"{P}: {'list[Value]' if vec else 'Value | float'!r}" for P, vec in zip(params, rule.vectors)]  # noqa: B905
+    lines = [f"def make_{rule.name}({', '.join(hints)}) -> 'Value':"]
     for n, P, vec in zip(names, params, rule.vectors, strict=True):
-        lines.append(f"    {n} = [p.data for p in {P}]" if vec else f"    {n} = {P}.data")
+        if vec:
+            lines.append(f"    {n} = [p.data for p in {P}]")
+        else:
+            lines.append(f"    if {P}.__class__ is not Value:")
+            symbol = _OPERATORS.get(rule.name, rule.name)
+            lines.append(f"        {P} = lift({P}, {symbol!r})  # a number becomes a Constant")
+            lines.append(f"    {n} = {P}.data")
     lines.append(f"    y = {to_python(rule.forward)}")
+    lines.append("    if not isfinite(y):")
+    operands = ", ".join(f"*{P}" if v else P for P, v in zip(params, rule.vectors, strict=True))
+    lines.append(f"        not_finite({rule.name!r}, {operands}, y=y)")
+    trivial = all(is_trivial(e, rule) for e in rule.derivs)
     parts = []
-    for expr, n, vec in zip(rule.derivs, names, rule.vectors, strict=True):
+    for expr, n, P, vec in zip(rule.derivs, names, params, rule.vectors, strict=True):
         src = to_python(expr)
         if vec:
             # a vector input gets one derivative per element: a vector expression, or a number for all
             node = ast.parse(expr, mode="eval").body
             parts.append(f"*({src},) * len({n})" if isinstance(node, ast.Constant) else f"*{src}")
-        else:
+        elif trivial or ast.parse(expr, mode="eval").body.__class__ is ast.Constant:
             parts.append(src)
+        else:
+            parts.append(f"0.0 if {P}.__class__ is Constant else {src}")
     derivs = "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
     parents = "(" + ", ".join(f"*{P}" if vec else P for P, vec in zip(params, rule.vectors, strict=True))
     parents += ",)" if len(params) == 1 else ")"
-    if all(is_trivial(e, rule) for e in rule.derivs):
-        lines.append(f"    return node(y, {rule.name!r}, {parents}, {derivs})")
+    if trivial:
+        lines.append(f"    d = {derivs}")
     else:
         lines.append("    try:")
         lines.append(f"        d = {derivs}")
-        lines.append(
-            "    except (ArithmeticError, ValueError):  # undefined here: inf, refused if it is used"
-        )
-        lines.append(
-            f"        d = derivatives_one_by_one(RULES[{rule.name!r}], {parents}, {', '.join(names)}, y)"
-        )
-        lines.append(f"    return node(y, {rule.name!r}, {parents}, d)")
+        lines.append("    except (ArithmeticError, ValueError):  # undefined here: stored as inf")
+        lines.append(f"        d = derivatives_one_by_one({rule.name!r}, {parents}, {', '.join(names)}, y)")
+    lines += [
+        "    out = new(Value)",
+        "    out.data = y",
+        "    out.grad = 0.0",
+        '    out.label = ""',
+        f"    out.op = {rule.name!r}",
+        f"    out.parents = {parents}",
+        "    out.local_grads = d",
+        "    return out",
+    ]
     return "\n".join(lines) + "\n"
 
 
-def derivatives_one_by_one(rule: Rule, parents: Sequence[Any], *args: Any) -> tuple[float, ...]:
+def _derivative_functions(rule: Rule) -> list[Callable[..., Any]]:
+    """∂y/∂(each input) as a function of the inputs and y, on floats."""
+    args = ", ".join((*rule.names, "y"))
+    return [eval(f"lambda {args}: {to_python(d)}", FLOAT_MATH) for d in rule.derivs]
+
+
+_FLOAT_DERIVS = {rule.name: _derivative_functions(rule) for rule in TABLE}
+
+
+def derivatives_one_by_one(op: str, parents: Sequence[Any], *args: Any) -> tuple[float, ...]:
     """The local derivatives computed one at a time: a constant parent's is 0 (never needed), and
     one that cannot be computed is inf.
 
     (uᵛ at u = 0 with v < 1 has ∂/∂u = ∞; 0.0 ** Value(v) has ∂/∂u = ∞ but ∂/∂v = 0. An infinite
     derivative is stored, and backward refuses it only if a gradient has to flow through it.)
     """
-    env = dict(FLOAT_MATH)
-    env.update(zip((*rule.names, "y"), args, strict=True))
+    rule = RULES[op]
     out: list[float] = []
-    for expr, vec, group in zip(rule.derivs, rule.vectors, rule.split(parents), strict=True):
+    for f, vec, group in zip(_FLOAT_DERIVS[op], rule.vectors, rule.split(parents), strict=True):
         count = len(group) if vec else 1
         if not vec and type(group).__name__ == "Constant":  # engine.Constant (engine imports this module)
             out.append(0.0)
             continue
         try:
-            d = eval(to_python(expr), env)
+            d = f(*args)
         except (ArithmeticError, ValueError):
             d = math.inf
         out.extend(d if isinstance(d, (tuple, list)) else (d,) * count)
     return tuple(out)
 
 
-def float_functions(namespace: dict[str, Any]) -> dict[str, Callable[..., Any]]:
-    """Every rule's ``make_<name>`` compiled into ``namespace`` (which supplies ``node``)."""
-    env = {**FLOAT_MATH, "RULES": RULES, "derivatives_one_by_one": derivatives_one_by_one, **namespace}
+def float_functions(env: dict[str, Any]) -> dict[str, Callable[..., Any]]:
+    """Every rule's ``make_<name>``, compiled with ``env`` as its global names.
+
+    ``env`` must hold ``Value``, ``Constant``, ``lift``, ``new`` and ``not_finite`` by the time the
+    functions run (the engine fills them in once its classes exist); the math comes from here.
+    """
+    env.update(FLOAT_MATH, isfinite=math.isfinite, derivatives_one_by_one=derivatives_one_by_one)
+    ops = {}
     for rule in TABLE:
         exec(float_source(rule), env)
-    return {rule.name: env[f"make_{rule.name}"] for rule in TABLE}
+        f = ops[rule.name] = env[f"make_{rule.name}"]
+        dy = ", ".join(f"∂y/∂{n} = {to_text(d)}" for n, d in zip(rule.names, rule.derivs, strict=True))
+        f.__doc__ = f"y = {to_text(rule.forward)}; {dy} (generated from rules.TABLE)"
+    return ops
+
+
+def table_markdown() -> str:
+    """The table as Markdown, one row per op, in the notation a person writes (the README's copy)."""
+    lines = ["| op | y = | local derivatives |", "| --- | --- | --- |"]
+    for rule in TABLE:
+        names = {n: n for n in rule.names}
+        dy = ", ".join(
+            f"∂y/∂{n} = {to_text(d, names)}" for n, d in zip(rule.names, rule.derivs, strict=True) if d != "0"
+        )
+        inputs = ", ".join(f"{n}…" if v else n for n, v in zip(rule.names, rule.vectors, strict=True))
+        y = to_text(rule.forward, names).replace("|", "\\|")  # |u| inside a Markdown table cell
+        lines.append(f"| `{rule.name}({inputs})` | {y} | {dy} |")
+    return "\n".join(lines)

@@ -7,6 +7,7 @@ with the learning rate falling linearly from 1.0 to 0.1, and accuracy = share of
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,6 +69,9 @@ def train(
     """Full-batch gradient descent for ``steps`` steps, lr falling linearly from lr_start toward lr_end."""
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"train: steps must be a positive integer, got {steps!r}")
+    for name, v in (("lr_start", lr_start), ("lr_end", lr_end), ("alpha", alpha)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            raise ValueError(f"train: {name} must be a finite number >= 0, got {v!r}")
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != model.layers[0].neurons[0].nin or len(X) != len(y):
         raise ValueError(f"train: X must be (n, {model.layers[0].neurons[0].nin}) with one label per row")
@@ -78,14 +82,27 @@ def train(
         model.zero_grad()
         total.backward()
         lr = lr_start - (lr_start - lr_end) * k / steps  # micrograd's 1.0 − 0.9·k/100
-        for p in params:
-            p.data -= lr * p.grad
+        descend(params, lr)
         history.loss.append(total.data)
         history.accuracy.append(acc)
         history.lr.append(lr)
         if callback is not None:
             callback(k, total.data, acc)
     return history
+
+
+def descend(params: list[Value], lr: float) -> None:
+    """p ← p − lr·∂L/∂p for every parameter; if any gradient or new value is not finite, an error
+    naming it, and no parameter changes (training diverged: lower the learning rate)."""
+    new = [p.data - lr * p.grad for p in params]
+    for p, v in zip(params, new, strict=True):
+        if not math.isfinite(v):
+            raise ValueError(
+                f"train: the update of {p.label or 'a parameter'} is {v!r} (gradient {p.grad!r}, "
+                f"learning rate {lr!r}): training diverged; no parameter was changed"
+            )
+    for p, v in zip(params, new, strict=True):
+        p.data = v
 
 
 def predict(model: nn.MLP, X: np.ndarray) -> np.ndarray:

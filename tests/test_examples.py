@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -33,6 +34,35 @@ def test_a_check_fails_when_the_engine_would_be_wrong():
     assert not Check("ŷ", 0.7311, 0.7320, tol=5e-5).ok
     assert not Check("W", (128, 64), (64, 128), "shape").ok
     assert not Check("rel", 1e-7, 1e-3, "<").ok
+
+
+def test_a_check_prints_agreement_not_the_rounding_of_this_machine():
+    # the primer's check on two machines (another CPU and BLAS): 6.9e-18 here, 1.4e-17 there
+    here = Check("max |∂L/∂W1: graph − equations|", 0.0, 6.9e-18, tol=1e-12)
+    there = Check("max |∂L/∂W1: graph − equations|", 0.0, 1.4e-17, tol=1e-12)
+    assert str(here) == str(there) == "max |∂L/∂W1: graph − equations| ≤ 1e-12   (key 0, up to rounding)   ok"
+    # gradcheck's relative error: its digits are rounding too, its bound is what is checked
+    assert str(Check("max relative error", 1e-7, 1.4e-10, "<")) == "max relative error < 1e-7   ok"
+    assert str(Check("max relative error", 1e-7, 3.2e-10, "<")) == "max relative error < 1e-7   ok"
+    # a planted mistake's error is no rounding: it is shown, to two digits
+    assert str(Check("rel", 1e-3, 0.490656, ">")) == "rel = 0.49   (key: above 0.001)   ok"
+    # a failing check shows what it got, which then is no longer rounding
+    wrong = Check("max |a − b|", 0.0, 0.25, tol=1e-12)
+    assert str(wrong) == "max |a − b| = 0.25   (key 0 ± 1e-12)   MISMATCH"
+    assert str(Check("rel", 1e-7, 0.25, "<")) == "rel = 0.25   (key: below 1e-7)   MISMATCH"
+    # exact answers are printed exactly
+    assert str(Check("∂L/∂w2", -12.0, -12.0)) == "∂L/∂w2 = −12   (key −12)   ok"
+
+
+def test_examples_command_prints_no_rounding_noise():
+    out = _cli("examples")
+    assert out.returncode == 0, out.stderr
+    # every small number in scientific notation is a stated bound (≤ 1e-12, < 1e-7, ± 5e-5), never
+    # a computed 3.3e−16 or 1.4e−10 whose digits change from one CPU, BLAS or maths library to the next
+    for m in re.finditer(r"(\S*) (−?\d+(?:\.\d+)?e[−-]\d+)", out.stdout):
+        assert m.group(1) in ("≤", "<", "±"), f"rounding noise printed: {m.group(0)!r}"
+    assert "≤ 1e-12   (key 0, up to rounding)   ok" in out.stdout
+    assert "max relative error < 1e-7   ok" in out.stdout
 
 
 def test_example_1_nodes_are_labelled():

@@ -163,9 +163,9 @@ def test_primer_two_layer_sigmoid_network_three_ways():
         )
     }
     for key, ref in primer.items():
-        assert np.allclose(engine[key], ref, rtol=1e-12, atol=1e-15)
+        assert np.allclose(engine[key], ref, rtol=1e-12, atol=1e-13)
     for got, key in zip(dWs + dbs, ["W1", "W2", "b1", "b2"], strict=True):
-        assert np.allclose(got.reshape(primer[key].shape), primer[key], rtol=1e-12, atol=1e-15)
+        assert np.allclose(got.reshape(primer[key].shape), primer[key], rtol=1e-12, atol=1e-13)
 
 
 def test_practice_problem_5_a_linear_network_collapses_to_one_layer():

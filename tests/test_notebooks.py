@@ -1,8 +1,16 @@
-"""Every walkthrough notebook runs on a real Jupyter kernel, and reproduces its stored outputs."""
+"""Every walkthrough notebook runs on a real Jupyter kernel, and reproduces its stored outputs.
+
+The stored outputs are what `run` makes. After changing a notebook, store it the same way:
+
+    python tests/test_notebooks.py notebooks/05_training_moons.ipynb
+"""
 
 from __future__ import annotations
 
+import base64
 import copy
+import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -10,6 +18,42 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+# outputs a reader sees as a picture or a table: a cell that stored one must make it again
+RICH = ("image/png", "image/svg+xml", "text/html")
+
+
+def run(nb: nbformat.NotebookNode, cwd: Path) -> None:
+    """Execute ``nb`` in place on a fresh python3 kernel whose working directory is ``cwd``."""
+    # raises CellExecutionError on any exception or failed assertion in a cell
+    # generous time limits: a busy or slow machine is no failure (a kernel may take a minute to start)
+    NotebookClient(
+        nb,
+        timeout=600,
+        startup_timeout=300,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(cwd)}},
+    ).execute()
+
+
+def _code_cells(nb) -> list:
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def _stream(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+
+
+def _kinds(cell) -> list[str]:
+    return [o.output_type + ":" + ",".join(sorted(o.get("data", {}))) for o in cell.outputs]
+
+
+def _rich(cell) -> list[str]:
+    return sorted(k for o in cell.outputs for k in o.get("data", {}) if k in RICH)
+
+
+def _pngs(cell) -> list[bytes]:
+    return [base64.b64decode(o.data["image/png"]) for o in cell.outputs if "image/png" in o.get("data", {})]
 
 
 def test_the_walkthroughs_are_there_in_reading_order():
@@ -25,39 +69,71 @@ def test_the_walkthroughs_are_there_in_reading_order():
     ]
 
 
-def _streams(nb) -> list[str]:
-    return [
-        "".join(o.get("text", "") for o in c.outputs if o.output_type == "stream")
-        for c in nb.cells
-        if c.cell_type == "code"
-    ]
-
-
-def _kinds(nb) -> list[list[str]]:
-    return [
-        [o.output_type + ":" + ",".join(sorted(o.get("data", {}))) for o in c.outputs]
-        for c in nb.cells
-        if c.cell_type == "code"
-    ]
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_and_reproduces_its_stored_outputs(path, tmp_path, dot_program):
     stored = nbformat.read(path, as_version=4)
     # stored with outputs, so a code host shows them without running anything
-    code_cells = [c for c in stored.cells if c.cell_type == "code"]
-    assert not any(o.output_type == "error" for c in code_cells for o in c.outputs)
+    assert not any(o.output_type == "error" for c in _code_cells(stored) for o in c.outputs)
     fresh = copy.deepcopy(stored)
-    for c in fresh.cells:
-        if c.cell_type == "code":
-            c.outputs = []
-    # raises CellExecutionError on any exception or failed assertion in a cell
-    NotebookClient(
-        fresh, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    ).execute()
-    assert _streams(fresh) == _streams(stored), f"{path.name}: printed output differs from the stored one"
-    # every output a fresh run makes is stored (so a code host shows it), and nothing else is
-    assert _kinds(fresh) == _kinds(stored), f"{path.name}: stored outputs are stale; re-run and save it"
-    kinds = {k for c in fresh.cells if c.cell_type == "code" for o in c.outputs for k in o.get("data", {})}
-    if "draw_dot(" in "".join(c.source for c in code_cells):
+    for c in _code_cells(fresh):
+        c.outputs = []
+    run(fresh, tmp_path)
+    for n, (was, now) in enumerate(zip(_code_cells(stored), _code_cells(fresh), strict=True), start=1):
+        where = f"{path.name}, code cell {n}"
+        # printed text is compared exactly: a notebook prints no digit that is only rounding
+        # (those differ from one CPU, BLAS or maths library to the next)
+        assert _stream(now) == _stream(was), f"{where}: printed output differs from the stored one"
+        # a figure, drawing or table that is stored is made again (not silenced, e.g. by a backend switch)
+        assert _rich(now) == _rich(was), f"{where}: stored {_rich(was)}, a fresh run made {_rich(now)}"
+        # every output a fresh run makes is stored (so a code host shows it), and nothing else is
+        assert _kinds(now) == _kinds(was), f"{where}: stored outputs are stale; re-run and save it"
+    kinds = {k for c in _code_cells(fresh) for o in c.outputs for k in o.get("data", {})}
+    if "draw_dot(" in "".join(c.source for c in _code_cells(stored)):
         assert "image/svg+xml" in kinds  # the graphs are rendered, inline
+    if "plot_training(" in "".join(c.source for c in _code_cells(stored)):
+        assert "image/png" in kinds  # the loss curve and decision boundary are shown
+
+
+def test_plot_training_shows_its_figure_once_in_a_notebook_and_leaves_later_figures_alone(tmp_path):
+    # a user's notebook: train, plot the run (as the cell's last line, then with plt.show() and a
+    # file), then a figure of their own; the kernel's inline backend must stay in charge throughout
+    cells = [
+        "import matplotlib\n"
+        "import matplotlib.pyplot as plt\n"
+        "from autograd_tiny import MLP\n"
+        "from autograd_tiny.data import make_moons\n"
+        "from autograd_tiny.plot import plot_training\n"
+        "from autograd_tiny.train import train\n"
+        "X, y = make_moons(20, seed=0)\n"
+        "model = MLP(2, [4, 1], seed=0)\n"
+        "history = train(model, X, y, steps=3)\n"
+        "backend = matplotlib.get_backend()",
+        "plot_training(model, X, y, history)",
+        "plot_training(model, X, y, history, path='run.png')\nplt.show()",
+        "fig, ax = plt.subplots()\nax.plot([0, 1], [1, 0])\nplt.show()",
+        "print(matplotlib.get_backend() == backend, 'inline' in backend)",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    run(nb, tmp_path)
+    _, last_line, with_show, own_figure, backend = nb.cells
+    for cell in (last_line, with_show, own_figure):
+        pngs = _pngs(cell)
+        shown = len(pngs)
+        assert shown == 1, f"{cell.source!r} showed {shown} figures: {_kinds(cell)}"  # shown, once
+        assert pngs[0].startswith(b"\x89PNG\r\n\x1a\n")
+    assert "TrainingPlot" in last_line.outputs[0].data["text/plain"]  # the value prints as text
+    assert (tmp_path / "run.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert _stream(backend) == "True True\n"
+
+
+if __name__ == "__main__":
+    # store each notebook named on the command line with the outputs `run` makes
+    for name in sys.argv[1:]:
+        nb = nbformat.read(name, as_version=4)
+        for c in _code_cells(nb):
+            c.outputs = []
+            c.execution_count = None
+        with tempfile.TemporaryDirectory() as cwd:
+            run(nb, Path(cwd))
+        nbformat.write(nb, name)
+        print(f"stored {name} ({Path(name).stat().st_size:,} bytes)")

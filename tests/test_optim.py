@@ -69,3 +69,43 @@ def test_zero_grad_and_errors():
         Adam(ps, betas=(0.9, 1.0))
     with pytest.raises(TypeError, match="parameters must be Values"):
         Adam([1.0])
+
+
+def test_adam_does_not_overflow_on_a_huge_gradient():
+    p = Value(1.0)
+    opt = Adam([p], lr=0.1)
+    for _ in range(3):
+        p.grad = 1e200  # g² = 1e400 is not a float; Adam's step is still about lr·sign(g)
+        opt.step()
+    assert p.data == pytest.approx(0.7, rel=1e-6)
+
+
+@pytest.mark.parametrize("opt_class", [SGD, Adam])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_a_non_finite_gradient_is_refused_and_nothing_changes(opt_class, bad):
+    ps = [Value(1.0, "w"), Value(2.0, "b")]
+    opt = opt_class(ps, lr=0.1)
+    ps[0].grad, ps[1].grad = 0.5, bad
+    with pytest.raises(ValueError, match=r"gradient of parameter 1 \(b\) is"):
+        opt.step()
+    assert [p.data for p in ps] == [1.0, 2.0]
+    ps[1].grad = 0.5
+    opt.step()  # the optimizer's state was not touched by the refused step
+    assert ps[0].data == pytest.approx(ps[1].data - 1.0, rel=1e-12)
+
+
+def test_an_update_that_overflows_is_refused():
+    ps = [Value(1e308, "w")]
+    opt = SGD(ps, lr=1e10)
+    ps[0].grad = -1e300
+    with pytest.raises(ValueError, match=r"update of parameter 0 \(w\) gives inf"):
+        opt.step()
+    assert ps[0].data == 1e308
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -1.0, None, "0.1"])
+def test_learning_rates_must_be_positive_finite_numbers(bad):
+    with pytest.raises(ValueError, match="lr must"):
+        SGD([Value(1.0)], lr=bad)
+    with pytest.raises(ValueError, match="lr must"):
+        Adam([Value(1.0)], lr=bad)

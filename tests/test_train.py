@@ -67,3 +67,26 @@ def test_demo_ends_with_a_training_run(tmp_path):
     out = _cli("demo", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "training accuracy 100%" in out.stdout
+
+
+@pytest.mark.parametrize("name", ["lr_start", "lr_end", "alpha"])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -1.0, "1"])
+def test_train_refuses_bad_rates(name, bad):
+    from autograd_tiny.data import make_moons
+    from autograd_tiny.nn import MLP
+    from autograd_tiny.train import train
+
+    X, y = make_moons(8, 0.1, seed=0)
+    with pytest.raises(ValueError, match=f"train: {name} must be a finite number"):
+        train(MLP(2, [2, 1], seed=0), X, y, steps=1, **{name: bad})
+
+
+def test_a_diverging_step_is_refused_and_leaves_the_parameters_as_they_were():
+    from autograd_tiny import Value
+    from autograd_tiny.train import descend
+
+    w = Value(1e308, "w")
+    w.grad = -1e300
+    with pytest.raises(ValueError, match="the update of w is inf"):
+        descend([w], 1e10)
+    assert w.data == 1e308
