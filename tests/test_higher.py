@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from autograd_tiny import MLP, Value, binary_cross_entropy_with_logits, mse_loss, rules
 from autograd_tiny import functional as F
+from autograd_tiny.engine import OPS as ENGINE_OPS
 from autograd_tiny.graph import topological_order
 from autograd_tiny.higher import grad, gradients, hessian, jacobian, jvp, local_derivatives, tangents
 
@@ -115,6 +116,20 @@ OPS = {
         3,
         lambda a, b, c: F.logsumexp([a, b, c]),
         lambda a, b, c: anp.log(anp.exp(a) + anp.exp(b) + anp.exp(c)),
+        _always,
+    ),
+    # the losses that are one node each, made by the table's generated functions
+    "squared_error": (2, ENGINE_OPS["squared_error"], lambda a, b: (a - b) ** 2, _always),
+    "bce_with_logits": (
+        2,
+        ENGINE_OPS["bce_with_logits"],
+        lambda z, t: anp.logaddexp(0.0, z) - t * z,  # softplus(z) − t·z, for a Value target t too
+        _always,
+    ),
+    "cross_entropy": (  # three logits, the target class 1 (a constant)
+        3,
+        lambda a, b, c: ENGINE_OPS["cross_entropy"]([a, b, c], 1),
+        lambda a, b, c: anp.log(anp.exp(a) + anp.exp(b) + anp.exp(c)) - b,
         _always,
     ),
 }
