@@ -53,7 +53,9 @@ VALUE_MATH: dict[str, Any] = {
     "select": lambda u, a, b: a if u.data > 0.0 else b,
     "sign": lambda u: _const(rules.sign(u.data)),
     "pow": lambda u, v: u**v,
-    "pow_minus_one": lambda u, v: u ** (v.data - 1.0 if isinstance(v, Constant) else v - 1.0),
+    "pow_minus_one": lambda u, v: (  # a constant exponent stays a number; 0 for u⁰, as rules.py
+        (_const(0.0) if v.data == 0.0 else u ** (v.data - 1.0)) if isinstance(v, Constant) else u ** (v - 1.0)
+    ),
     "xlogy": lambda x, y: _const(0.0) if x.data == 0.0 else x * y.log(),
     "abs": Value.abs,
     "sin": Value.sin,
@@ -217,9 +219,13 @@ def grad(f: Callable[..., Value], argnum: int = 0) -> Callable[..., Any]:
         # A fresh node for the variable, even when x is already a Value: differentiating by it then
         # never confuses this derivative's variable with an outer one that has the same value.
         leaf = x + 0.0 if isinstance(x, Value) else Value(finite(x, "grad: the argument"), "x")
+        # The other arguments, if numbers, become constants: f may use Value methods on every one.
+        rest = [
+            lift(a, "grad") if isinstance(a, (int, float)) and not isinstance(a, bool) else a for a in args
+        ]
         _depth += 1
         try:
-            out = _scalar(f(*args[:i], leaf, *args[i + 1 :]), "grad")
+            out = _scalar(f(*rest[:i], leaf, *rest[i + 1 :]), "grad")
         finally:
             _depth -= 1
         (d,) = gradients(out, [leaf], create_graph=nested)

@@ -112,7 +112,13 @@ def pow(u: float, v: float) -> float:
 
 
 def pow_minus_one(u: float, v: float) -> float:
-    """uᵛ⁻¹, with the sign of a negative base exact even where v − 1 rounds to v (|v| ≥ 2⁵³)."""
+    """uᵛ⁻¹, the factor of pow's derivative v·uᵛ⁻¹; 0 where v = 0 (u⁰ = 1 is flat, even at u = 0).
+
+    At v = 0 the factor is only ever multiplied by v = 0, and u⁻¹ would be infinite at u = 0. The
+    sign of a negative base is exact even where v − 1 rounds to v (|v| ≥ 2⁵³).
+    """
+    if v == 0.0:
+        return 0.0
     if u < 0.0 and v.is_integer() and abs(v) >= 2.0**53:
         # every float this large is even, so v − 1 is odd: uᵛ⁻¹ = −|u|ᵛ⁻¹ (the magnitude is 0 or inf)
         return -pow(-u, v - 1.0)
