@@ -10,7 +10,7 @@ from numbers import Integral, Real
 from typing import Any
 
 from autograd_tiny import functional as F
-from autograd_tiny.engine import Value, finite
+from autograd_tiny.engine import OPS, Value, finite
 
 
 def _vector(x: Any, what: str) -> tuple[Value, ...]:
@@ -50,7 +50,9 @@ def _check_reduction(reduction: object, name: str) -> None:
 
 
 def _reduce(terms: list[Value], reduction: str) -> Value:
-    """Σ terms or (1/n) Σ terms, as one n-ary node (``reduction`` already checked)."""
+    """Σ terms or (1/n) Σ terms, as one n-ary node (``reduction`` already checked); one term is itself."""
+    if len(terms) == 1:
+        return terms[0]  # one example: the loss is that term, with no extra node to trace
     if reduction == "sum":
         return F.sum(terms)
     return F.sum(terms) * (1.0 / len(terms))
@@ -59,7 +61,8 @@ def _reduce(terms: list[Value], reduction: str) -> Value:
 def mse_loss(preds: Any, targets: Any, reduction: str = "mean") -> Value:
     """Mean (or sum) of squared errors (ŷᵢ − yᵢ)²; its gradient is 2(ŷᵢ − yᵢ)/n."""
     p, t = _pair(preds, targets, "mse_loss", "preds", reduction)
-    return _reduce([(pi - ti) ** 2 for pi, ti in zip(p, t, strict=True)], reduction)
+    # each (ŷᵢ − yᵢ)² is one node whose local derivative is the chapter's 2(ŷᵢ − yᵢ)
+    return _reduce([OPS["squared_error"](pi, ti) for pi, ti in zip(p, t, strict=True)], reduction)
 
 
 def _targets01(t: list[Value | float], name: str) -> list[float]:
@@ -109,7 +112,8 @@ def binary_cross_entropy_with_logits(logits: Any, targets: Any, reduction: str =
     _targets01(t, name)
     # −[y log σ(z) + (1 − y) log(1 − σ(z))] = log(1 + eᶻ) − y·z, because log σ(z) = z − softplus(z)
     # and log(1 − σ(z)) = −softplus(z).
-    terms = [zi.softplus() - ti * zi for zi, ti in zip(z, t, strict=True)]
+    # one node per example, with the chapter's clean local derivative ∂L/∂z = σ(z) − y
+    terms = [OPS["bce_with_logits"](zi, ti) for zi, ti in zip(z, t, strict=True)]
     return _reduce(terms, reduction)
 
 
@@ -127,7 +131,8 @@ def cross_entropy(logits: Any, target_index: int) -> Value:
     k = int(target_index)
     if not 0 <= k < len(z):
         raise ValueError(f"cross_entropy: target_index {k!r:.40} is out of range for {len(z)} logits")
-    return F.logsumexp(z) - z[k]
+    # one node: L = −log softmax(z)[k], exact for logits up to ±1e300, with ∂L/∂z = softmax(z) − onehot(k)
+    return OPS["cross_entropy"](z, float(k))
 
 
 def hinge_loss(scores: Any, targets: Any, reduction: str = "mean") -> Value:
