@@ -144,12 +144,21 @@ def cmd_trace(args: argparse.Namespace) -> int:
             return _fail(str(e))
         except OSError as e:
             return _fail(f"cannot write {args.dot}: {e.strerror or e}")
+    if args.html:  # the backward pass one step at a time, as a page that opens offline
+        from autograd_tiny.stepper import step_through
+
+        try:
+            step_through(root).save(args.html)
+        except (GraphvizNotFound, ValueError, OSError) as e:
+            return _fail(f"cannot write {args.html}: {getattr(e, 'strerror', None) or e}")
     print(trace(root))
     print()
     for name, var in variables.items():
         print(f"∂{root.label}/∂{name} = {num(var.grad)}")
     if args.dot:
         print(f"wrote {args.dot}")
+    if args.html:
+        print(f"wrote {args.html} (open it in a browser: → and ← step through the backward pass)")
     return 0
 
 
@@ -184,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr_.add_argument("expression", help="numbers, names, + - * / **, and " + ", ".join(FUNCTIONS))
     tr_.add_argument("bindings", nargs="*", metavar="NAME=NUMBER", help="a value for every name used")
     tr_.add_argument("--dot", metavar="FILE", help="also draw the graph to FILE (.svg, .png, .pdf or .dot)")
+    tr_.add_argument(
+        "--html", metavar="FILE", help="also write the backward pass, step by step, as a web page"
+    )
     tr_.set_defaults(func=cmd_trace)
     tr = sub.add_parser("train", help="train MLP(2, [16, 16, 1]) on a 2-D data set, micrograd's demo")
     tr.add_argument("--dataset", choices=DATASETS, default="moons")

@@ -1,0 +1,715 @@
+"""The backward pass one chain-rule step at a time (``step_through``) and as LaTeX (``derivation_latex``).
+
+``step_through(root)`` returns a ``Stepper``: in Jupyter it shows the graph, drawn by Graphviz,
+with Next / Previous / First / Last buttons (and the keys → ← Home End). Each step is one edge of
+the graph, read backward as the chain rule
+
+    ∂L/∂parent += local · upstream          (local = ∂child/∂parent, upstream = ∂L/∂child)
+
+The current edge, the child it comes from (blue), its op (purple) and the parent that receives
+the gradient (orange) are highlighted; each node's grad fills in as its contributions arrive, and
+a node used by several paths shows each path's share and their sum. The numbers and formulas are
+those of ``trace(root).steps``. The page is plain HTML and JavaScript with the drawing inline:
+``.save("steps.html")`` writes a file that any browser opens offline. Opening it with
+``#step=3`` at the end of its address starts at step 3.
+
+``derivation_latex(trace(root))`` writes the same steps in the chapter's notation as a LaTeX
+``aligned`` block (W1[0,1] is W^{(1)}_{01}, ∂L/∂z1 is δ_1), and ``LaTeX(text)`` shows one in Jupyter.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+import unicodedata
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from autograd_tiny.engine import Constant, Value
+from autograd_tiny.graph import topological_order
+from autograd_tiny.rules import RULES, to_latex
+from autograd_tiny.trace import Step, Trace, num
+from autograd_tiny.viz import draw_dot
+
+# ---------------------------------------------------------------------------------------------
+# The steps as data: what the page shows at each step (all text is made here, none in the page).
+# ---------------------------------------------------------------------------------------------
+
+_SHARES_SHOWN = 3  # a node with more paths than this shows only its running sum in the drawing
+
+
+def _wrap(name: str) -> str:
+    """A name inside a formula: parenthesised if it has an operator in it, as trace writes 2·(ŷ−y)."""
+    return f"({name})" if any(c in name for c in "+−-*/·^ ") and not name.startswith("−") else name
+
+
+def _factor(x: float) -> str:
+    """A number inside a product or a sum: negatives in parentheses, as in 2 · (−6)."""
+    return f"({num(x)})" if x < 0 else num(x)
+
+
+def _shares(shares: list[float]) -> str:
+    """The received shares of a gradient as a sum: 3.71828 + 0, −6 + (−6)."""
+    return " + ".join([num(shares[0])] + [_factor(s) for s in shares[1:]])
+
+
+def _grad_field(shares: list[float], total: float, n: int) -> str:
+    """What a node's grad field reads once ``shares`` (of its ``n`` paths) have arrived."""
+    m = len(shares)
+    if n == 1:
+        return f"grad {num(total)}"
+    if n > _SHARES_SHOWN:
+        return f"grad {num(total)} so far ({m} of {n})" if m < n else f"grad {num(total)} (sum of {n})"
+    if m == n:
+        return f"grad {_shares(shares)} = {num(total)}"
+    if m == 1:
+        return f"grad {_shares(shares)} + ?"
+    return f"grad {_shares(shares)} + ? = {num(total)} so far"
+
+
+def _sum_line(root: str, parent: str, shares: list[float], total: float, n: int) -> str:
+    """The panel's last line: where the receiving node's gradient stands after this step."""
+    m = len(shares)
+    d = f"∂{root}/∂{parent}"
+    if n == 1:
+        return f"{d} = {num(total)}   ✓ complete (its only path)"
+    listed = _shares(shares) if n <= 8 else f"the sum of {m} shares"
+    if m < n:
+        return f"{d} so far: {listed} + ? = {num(total)}   ({m} of {n} paths)"
+    return f"{d} = {listed} = {num(total)}   ✓ all {n} paths"
+
+
+def _formula(step: Step) -> list[list[str]]:
+    """The step as (text, role) pieces, coloured by role; joined, the texts are exactly ``str(step)``."""
+    r = step.root
+    pieces = [
+        [f"∂{r}/∂{step.parent}", "con"],
+        [" += ", ""],
+        [_wrap(step.symbol), "loc"],
+        [" · ", ""],
+        [f"∂{r}/∂{step.child}", "up"],
+        [" = ", ""],
+        [num(step.local), "loc"],
+        [" · ", ""],
+        [_factor(step.upstream), "up"],
+        [" = ", ""],
+        [num(step.contribution), "con"],
+    ]
+    if "".join(text for text, _ in pieces) != str(step):  # should trace ever write a step otherwise
+        return [[str(step), ""]]
+    return pieces
+
+
+@dataclass(frozen=True)
+class _Edge:
+    """Where a chain-rule step sits in the drawing: the child's and the parent's DOT ids, argument k."""
+
+    child: int  # index in the full topological order (the drawing's n<i>)
+    parent: int
+    k: int  # which argument of the child's op the parent is
+
+
+def _edges(order: list[Value]) -> list[_Edge]:
+    """The graph's edges in the order trace takes them: children last to first, arguments in order."""
+    index = {id(n): i for i, n in enumerate(order)}
+    out = []
+    for i in range(len(order) - 1, -1, -1):
+        for k, p in enumerate(order[i].parents):
+            if not isinstance(p, Constant):  # a number constant receives no gradient and has no step
+                out.append(_Edge(i, index[id(p)], k))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The drawing: viz's DOT with ids and classes the page's script can find, rendered to inline SVG.
+# ---------------------------------------------------------------------------------------------
+
+_FONT = 22  # points, for every label of the drawing
+_MIN_PX = 17  # the smallest the drawing's text is shown, in pixels: a larger graph scrolls instead
+_TOKEN = "agtPREFIX_"  # stands for the per-display prefix in the SVG's ids until a page is made
+_NODE_LINE = re.compile(r"^(\s*)(n\d+)(op)? \[(.*)\]$")
+_EDGE_LINE = re.compile(r"^(\s*)(n\d+)(op)? -> (n\d+)(op)?$")
+_LABEL = re.compile(r'label=(?:"(?:[^"\\]|\\.)*"|\S+)')
+_RECORD_SPECIAL = re.compile(r'([{}|<>"\\])')
+
+
+def _record(fields: list[str]) -> str:
+    """A quoted DOT record label from its fields, stacked across the direction of the graph (in a
+    left-to-right graph, name above data above grad: narrow boxes, so the drawing scales up more)."""
+    return '"' + " | ".join(_RECORD_SPECIAL.sub(r"\\\1", f) for f in fields) + '"'
+
+
+def _dot_source(order: list[Value], names: dict[int, str], widest: dict[int, str], edges: list[_Edge],
+                **options: Any) -> tuple[str, Any]:  # fmt: skip
+    """viz's DOT source and drawing of the graph: each Value labelled with trace's name, each element
+    given an id.
+
+    A Value's grad field holds its widest text, so that the layout leaves room for every text the
+    page will put there.
+    """
+    g = draw_dot(order[-1], show_grad=False, **options)
+    g.graph_attr["id"] = f"{_TOKEN}drawing"
+    # Large bold text and short edges: the drawing is scaled to the page's width, so text that is large
+    # next to the fixed gaps between ranks comes out large on the screen (bold is measured by the layout).
+    g.node_attr.update(fontname="Helvetica-Bold", fontsize=str(_FONT))
+    g.graph_attr.update(ranksep="0.3", nodesep="0.15", fontname="Helvetica-Bold", fontsize="18")  # layers
+    g.edge_attr.update(penwidth="2")
+    slots: dict[tuple[int, int], list[int]] = {}  # (parent, child) → the argument numbers, in order
+    for e in reversed(edges):  # reversed: children first to last, as viz writes the edges
+        slots.setdefault((e.parent, e.child), []).append(e.k)
+    for key in slots:
+        slots[key].sort()
+    body = []
+    for line in g.body:
+        text = line.rstrip("\n")
+        node, edge = _NODE_LINE.match(text), _EDGE_LINE.match(text)
+        if node and not node.group(3):  # a Value: name | data | grad
+            i = int(node.group(2)[1:])
+            label = _record([names[i], f"data {num(order[i].data)}", widest[i]])
+            attrs = _LABEL.sub(lambda _m, lab=label: f"label={lab}", node.group(4))
+            text = f'{node.group(1)}n{i} [{attrs} id="{_TOKEN}n{i}" class=value]'
+        elif node:  # an op's ellipse
+            i = int(node.group(2)[1:])
+            attrs = node.group(4).replace("fontsize=11", f"fontsize={_FONT}")  # as large as the values' text
+            text = f'{node.group(1)}n{i}op [{attrs} id="{_TOKEN}op{i}" class=op]'
+        elif edge and edge.group(3):  # op → its result
+            i = int(edge.group(4)[1:])
+            text = f'{edge.group(1)}n{i}op -> n{i} [id="{_TOKEN}out{i}" class=result]'
+        elif edge:  # a parent → the op of its child
+            j, i = int(edge.group(2)[1:]), int(edge.group(4)[1:])
+            k = slots[(j, i)].pop(0)
+            text = f'{edge.group(1)}n{j} -> n{i}op [id="{_TOKEN}e{i}_{k}" class=arg]'
+        body.append(text + "\n")
+    g.body[:] = body
+    return g.source, g
+
+
+def _svg(drawing: Any, initial: dict[int, str]) -> str:
+    """The drawing as inline SVG for an HTML page: no XML prolog, no namespace addresses, no tooltips,
+    no fixed size (it scales to the page), each grad field's text with an id and its first state."""
+    raw = drawing.pipe(format="svg")
+    tree = ET.fromstring(raw)
+    for el in tree.iter():
+        el.tag = el.tag.rsplit("}", 1)[-1]  # {http://www.w3.org/2000/svg}g → g: the page says svg
+        for name in [a for a in el.attrib if a.startswith("{")]:
+            el.attrib[name.rsplit("}", 1)[-1]] = el.attrib.pop(name)
+    for parent in tree.iter():
+        for child in [c for c in parent if c.tag == "title"]:
+            parent.remove(child)  # the DOT names (n4op) would show as tooltips
+    for name in ("width", "height"):
+        tree.attrib.pop(name, None)
+    tree.set("preserveAspectRatio", "xMidYMid meet")
+    for g in tree.iter("g"):
+        node_id = g.get("id", "")
+        if node_id.startswith(f"{_TOKEN}n") and "value" in g.get("class", ""):
+            i = int(node_id[len(_TOKEN) + 1 :])
+            field = [t for t in g if t.tag == "text"][-1]  # the record's last field: grad
+            field.set("id", f"{_TOKEN}g{i}")
+            field.text = initial[i]
+    return ET.tostring(tree, encoding="unicode")
+
+
+# ---------------------------------------------------------------------------------------------
+# The page.
+# ---------------------------------------------------------------------------------------------
+
+_CSS = """
+#P { font-family: "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; color: #111;
+     background: #fff; padding: 12px; outline: none; }
+#P .agt-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 12px; margin-bottom: 8px; }
+#P .agt-bar button { font-size: 26px; padding: 8px 18px; border: 3px solid #333; border-radius: 8px;
+     background: #f4f4f4; color: #111; cursor: pointer; font-family: inherit; }
+#P .agt-bar button:hover:enabled { background: #e0e0e0; }
+#P .agt-bar button:disabled { color: #aaa; border-color: #ccc; cursor: default; }
+#P .agt-counter { font-size: 34px; font-weight: bold; margin-left: 18px; }
+#P .agt-keys { font-size: 19px; color: #333; line-height: 1.5; }
+#P .agt-swatch { display: inline-block; width: 18px; height: 18px; border: 2px solid #333;
+     vertical-align: -3px; margin: 0 5px 0 10px; }
+#P .agt-graph { max-height: MAXH; overflow: auto; }
+#P .agt-graph svg { display: block; margin: 0 auto; }
+#P .agt-panel { border-top: 4px solid #333; margin-top: 8px; padding-top: 10px; min-height: 170px; }
+#P .agt-formula { font-size: 40px; line-height: 1.3; font-weight: bold; }
+#P .agt-parts { font-size: 28px; margin-top: 10px; display: flex; flex-wrap: wrap; gap: 10px;
+     align-items: center; }
+#P .agt-parts span.box { border: 4px solid; border-radius: 8px; padding: 2px 12px; }
+#P .agt-sum { font-size: 30px; margin-top: 10px; }
+#P .up { color: #0b3d91; }   #P .box.up { border-color: #1565c0; background: #bbdefb; }
+#P .loc { color: #5b1374; }  #P .box.loc { border-color: #7b1fa2; background: #e1bee7; }
+#P .con { color: #a33000; }  #P .box.con { border-color: #e65100; background: #ffcc80; }
+#P g.value.waiting polygon { fill: #ffffff; }
+#P g.value.partial polygon { fill: #fff59d; }
+#P g.value.done polygon { fill: #c8e6c9; }
+#P g.value.child polygon { fill: #90caf9; stroke: #0d47a1; stroke-width: 5; }
+#P g.value.parent polygon { fill: #ffb74d; stroke: #bf360c; stroke-width: 6; }
+#P g.op.current ellipse { fill: #ce93d8; stroke: #4a148c; stroke-width: 5; }
+#P g.cur-edge path { stroke: #e65100; stroke-width: 7; }
+#P g.cur-edge polygon { fill: #e65100; stroke: #e65100; stroke-width: 3; }
+#P g.cur-link path { stroke: #0d47a1; stroke-width: 5; }
+#P g.cur-link polygon { fill: #0d47a1; stroke: #0d47a1; }
+"""
+
+# The page's script: it only shows the texts made in Python (the steps' JSON), never computes them.
+# State k (0 = before the first step) is rebuilt from the start each time, so Previous is exact.
+# It finds its elements inside its own box (Jupyter may run it before the output is on the page).
+_JS = r"""
+(function () {
+  var P = "PREFIX", PAGE = ISPAGE;
+  var me = document.currentScript;  // inside its box, unless a notebook moved it to run it
+  var box = me && me.parentNode && me.parentNode.id === P + "root" ? me.parentNode
+            : document.getElementById(P + "root");
+  if (!box || box.getAttribute("data-ready")) { return; }
+  box.setAttribute("data-ready", "1");
+  function el(id) { return box.querySelector("#" + P + id); }
+  var data = JSON.parse(el("data").textContent);
+  var steps = data.steps, n = steps.length, k = 0;
+  function pieces(target, parts) {
+    target.textContent = "";
+    parts.forEach(function (p) {
+      var s = document.createElement("span");
+      s.textContent = p[0];
+      if (p[1]) { s.className = p[1]; }
+      target.appendChild(s);
+    });
+  }
+  function show() {
+    var last = {}, i, s = steps[k - 1], start = data.start;
+    for (i = 0; i < k; i++) { last[steps[i].p] = i; }
+    data.nodes.forEach(function (node) {
+      var state = node.root ? "done" : "waiting", text = node.initial;
+      if (node.i in last) {
+        text = steps[last[node.i]].field;
+        state = steps[last[node.i]].complete ? "done" : "partial";
+      }
+      el("g" + node.i).textContent = text;
+      el("n" + node.i).setAttribute("class", "node value " + state);
+    });
+    box.querySelectorAll(".cur-edge, .cur-link, .current").forEach(function (e) {
+      e.classList.remove("cur-edge", "cur-link", "current");
+    });
+    if (s) {
+      el("n" + s.p).classList.add("parent");
+      el("n" + s.c).classList.add("child");
+      el("op" + s.c).classList.add("current");
+      el("e" + s.c + "_" + s.k).classList.add("cur-edge");
+      el("out" + s.c).classList.add("cur-link");
+    }
+    pieces(el("formula"), s ? s.formula : start.formula);
+    pieces(el("parts"), s ? s.parts : start.parts);
+    el("sum").textContent = s ? s.sum : start.sum;
+    el("counter").textContent = "step " + k + " of " + n;
+    box.setAttribute("data-step", String(k));
+    el("first").disabled = el("prev").disabled = (k === 0);
+    el("next").disabled = el("last").disabled = (k === n);
+  }
+  // The drawing fills the width it has, but its text is never smaller than MINPX pixels (a long
+  // graph scrolls instead, following the current step) nor larger than twice its own size.
+  var wrap = el("graph"), svg = wrap.querySelector("svg"), vb = svg.viewBox.baseVal, width = -1;
+  function fit() {
+    if (!wrap.clientWidth || box.clientWidth === width) { return; }
+    width = box.clientWidth;
+    var room = parseFloat(window.getComputedStyle(wrap).maxHeight) || vb.height;
+    var scale = Math.min(wrap.clientWidth / vb.width, room / vb.height);
+    scale = Math.min(2, Math.max(MINPX / FONT, scale));
+    svg.style.width = (vb.width * scale) + "px";
+    svg.style.height = (vb.height * scale) + "px";
+    follow();
+  }
+  function follow() {
+    var r = null, view = wrap.getBoundingClientRect(), s = steps[k - 1];
+    var ids = s ? ["n" + s.p, "op" + s.c, "n" + s.c] : ["n" + data.nodes[data.nodes.length - 1].i];
+    ids.forEach(function (id) {
+      var b = el(id).getBoundingClientRect();
+      r = r ? { left: Math.min(r.left, b.left), right: Math.max(r.right, b.right),
+                top: Math.min(r.top, b.top), bottom: Math.max(r.bottom, b.bottom) } : b;
+    });
+    if (r.left < view.left || r.right > view.right) {
+      wrap.scrollLeft += (r.left + r.right) / 2 - (view.left + view.right) / 2;
+    }
+    if (r.top < view.top || r.bottom > view.bottom) {
+      wrap.scrollTop += (r.top + r.bottom) / 2 - (view.top + view.bottom) / 2;
+    }
+  }
+  function go(to) { k = Math.max(0, Math.min(n, to)); show(); follow(); }
+  el("first").onclick = function () { go(0); };
+  el("prev").onclick = function () { go(k - 1); };
+  el("next").onclick = function () { go(k + 1); };
+  el("last").onclick = function () { go(n); };
+  var keys = { ArrowRight: "next", ArrowDown: "next", PageDown: "next", " ": "next",
+               ArrowLeft: "prev", ArrowUp: "prev", PageUp: "prev", Home: "first", End: "last" };
+  (PAGE ? document : box).addEventListener("keydown", function (ev) {
+    var b = keys[ev.key];
+    if (!b || ev.altKey || ev.ctrlKey || ev.metaKey) { return; }
+    ev.preventDefault();
+    ev.stopPropagation();
+    el(b).click();
+  });
+  if (window.ResizeObserver) { new ResizeObserver(fit).observe(box); }
+  window.addEventListener("resize", fit);
+  fit();
+  go(0);
+  // "#step=3" (or "?step=3") in the address: press Next that many times, as a teacher would
+  var i, m = /[#?&]step=(\d+)/.exec(window.location.hash + window.location.search);
+  if (m) { for (i = 0; i < Math.min(n, parseInt(m[1], 10)); i++) { el("next").click(); } }
+  if (PAGE) { box.focus(); }
+})();
+"""
+
+
+class Stepper:
+    """The backward pass of one graph, one chain-rule step at a time: shown by Jupyter, or ``.save``d.
+
+    ``trace`` is the graph's Trace; ``steps`` holds, for each of its steps, what the page shows (the
+    step's fields and text, its edge in the drawing, each grad field as it fills in); ``dot`` is the
+    DOT source of the drawing, with the ids the page's script looks for.
+    """
+
+    def __init__(self, root: Value, rankdir: str = "LR", group_layers: bool = False,
+                 max_nodes: int = 500) -> None:  # fmt: skip
+        """Trace ``root``, lay out its graph with Graphviz and prepare the text of every step."""
+        if not isinstance(root, Value):
+            raise TypeError(f"step_through expects a Value, got {type(root).__name__}")
+        self.trace = Trace(root)
+        order = topological_order(root)
+        shown = [i for i, n in enumerate(order) if not isinstance(n, Constant) or n is root]
+        names = {i: row.label for i, row in zip(shown, self.trace.rows, strict=True)}
+        edges = _edges(order)
+        for e, s in zip(edges, self.trace.steps, strict=True):
+            if (names[e.parent], names[e.child]) != (s.parent, s.child):  # pragma: no cover
+                raise RuntimeError("the stepper and trace disagree on the order of the steps")
+        r = self.trace.root_name
+        paths = {i: 0 for i in shown}
+        for e in edges:
+            paths[e.parent] += 1
+        initial = {i: "grad 1" if i == shown[-1] else "grad ?" for i in shown}
+        widest = dict(initial)
+        received: dict[int, list[float]] = {i: [] for i in shown}
+        totals = {i: 0.0 for i in shown}
+        self.steps: list[dict[str, Any]] = []
+        for e, s in zip(edges, self.trace.steps, strict=True):
+            received[e.parent].append(s.contribution)
+            totals[e.parent] += s.contribution  # in trace's order, so the sums are trace's exactly
+            shares, total, n = received[e.parent], totals[e.parent], paths[e.parent]
+            field = _grad_field(shares, total, n)
+            if len(field) > len(widest[e.parent]):
+                widest[e.parent] = field
+            local = f"∂{s.child}/∂{s.parent} = " + ("" if s.symbol == num(s.local) else f"{s.symbol} = ")
+            self.steps.append(
+                {
+                    "parent": s.parent, "child": s.child, "symbol": s.symbol, "local": s.local,
+                    "upstream": s.upstream, "contribution": s.contribution, "text": str(s),
+                    "p": e.parent, "c": e.child, "k": e.k, "edge": f"e{e.child}_{e.k}",
+                    "formula": _formula(s),
+                    "parts": [
+                        [f"upstream  ∂{r}/∂{s.child} = {num(s.upstream)}", "box up"], [" × ", ""],
+                        [f"local  {local}{num(s.local)}", "box loc"], [" = ", ""],
+                        [f"contribution  {num(s.contribution)}", "box con"],
+                    ],
+                    "field": field, "complete": len(shares) == n, "total": total,
+                    "sum": _sum_line(r, s.parent, shares, total, n),
+                }
+            )  # fmt: skip
+        source, self._drawing = _dot_source(order, names, widest, edges, rankdir=rankdir,
+                                            group_layers=group_layers, max_nodes=max_nodes)  # fmt: skip
+        self.dot = source.replace(_TOKEN, "")
+        self._svg = _svg(self._drawing, initial)
+        self._nodes = [{"i": i, "initial": initial[i], "root": i == shown[-1]} for i in shown]
+        first = self.steps[0]["child"] if self.steps else r
+        self._start = {
+            "formula": [[f"start: ∂{r}/∂{r} = 1", "up"]],
+            "parts": [[f"Next (→) sends the gradient one edge back: ∂{r}/∂parent += local × upstream", ""]]
+            if self.steps else [[f"{r} has no parents: there is nothing to send back", ""]],
+            "sum": f"the gradient starts at the output {first}" if self.steps else "",
+        }  # fmt: skip
+
+    def __len__(self) -> int:
+        """The number of chain-rule steps."""
+        return len(self.steps)
+
+    def __repr__(self) -> str:
+        """A one-line summary (Jupyter shows the page itself)."""
+        return f"<Stepper of {self.trace.root_name}: {len(self.steps)} chain-rule steps>"
+
+    def html(self, page: bool = False, max_height: str = "62vh") -> str:
+        """The stepper as an HTML fragment (or, with ``page=True``, a whole document), with fresh ids."""
+        prefix = f"agt{uuid.uuid4().hex[:12]}_"  # unique per display: several in one notebook never clash
+        css = _CSS.replace("#P", f"#{prefix}root").replace("MAXH", max_height)
+        js = _JS.replace("PREFIX", prefix).replace("ISPAGE", "true" if page else "false")
+        js = js.replace("MINPX", str(_MIN_PX)).replace("FONT", str(_FONT))
+        data = {"steps": self.steps, "nodes": self._nodes, "start": self._start}
+        # "<" is written as \u003c so that no text in the JSON can end the <script> element early
+        blob = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+        svg = self._svg.replace(f'id="{_TOKEN}', f'id="{prefix}')
+        button = '<button type="button" id="{p}{act}" title="{key}">{text}</button>'
+        buttons = "".join(
+            button.format(p=prefix, act=act, key=key, text=text)
+            for act, key, text in (("first", "Home", "|◀ First"), ("prev", "←", "◀ Previous"),
+                                   ("next", "→", "Next ▶"), ("last", "End", "Last ▶|"))
+        )  # fmt: skip
+        n = len(self.steps)
+
+        def spans(parts: list[list[str]]) -> str:  # the first state, shown even where scripts do not run
+            return "".join(f'<span class="{c}">{html.escape(t)}</span>' for t, c in parts)
+
+        legend = "".join(
+            f'<span class="agt-swatch" style="background:{colour}"></span>{html.escape(text)} '
+            for colour, text in (("#ffb74d", "receives"), ("#90caf9", "sends back"),
+                                 ("#fff59d", "part of its grad"), ("#c8e6c9", "grad complete"))
+        )  # fmt: skip
+        fragment = (
+            f'<div id="{prefix}root" class="agt-stepper" tabindex="0" data-step="0" '
+            f'data-prefix="{prefix}" data-lm-suppress-shortcuts="true" data-p-suppress-shortcuts="true">'
+            f"<style>{css}</style>"
+            f'<div class="agt-bar">{buttons}<span class="agt-counter" id="{prefix}counter">step 0 of {n}'
+            f'</span><span class="agt-keys">keys → ← Home End<br>{legend}</span></div>'
+            f'<div class="agt-graph" id="{prefix}graph">{svg}</div>'
+            f'<div class="agt-panel"><div class="agt-formula" id="{prefix}formula">'
+            f'{spans(self._start["formula"])}</div><div class="agt-parts" id="{prefix}parts">'
+            f'{spans(self._start["parts"])}</div><div class="agt-sum" id="{prefix}sum">'
+            f"{html.escape(self._start['sum'])}</div></div>"
+            f'<script type="application/json" id="{prefix}data">{blob}</script>'
+            f"<script>{js}</script></div>"
+        )
+        if not page:
+            return fragment
+        title = html.escape(f"Backward pass of {self.trace.root_name}, step by step")
+        return (
+            f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+            f"<style>body {{ margin: 0; background: #fff; }}</style></head>\n<body>{fragment}</body></html>\n"
+        )
+
+    def _repr_html_(self) -> str:
+        """The stepper, for Jupyter."""
+        return self.html()
+
+    def save(self, path: str | Path) -> str:
+        """Write the stepper as a whole HTML page that any browser opens offline; returns the path."""
+        text = self.html(page=True, max_height="calc(100vh - 330px)")
+        Path(path).write_text(text, encoding="utf-8")
+        return str(path)
+
+
+def step_through(
+    root: Value, rankdir: str = "LR", group_layers: bool = False, max_nodes: int = 500
+) -> Stepper:
+    """The backward pass of the graph ending at ``root``, one chain-rule step at a time (Jupyter or HTML)."""
+    return Stepper(root, rankdir=rankdir, group_layers=group_layers, max_nodes=max_nodes)
+
+
+# ---------------------------------------------------------------------------------------------
+# The derivation as LaTeX, in the chapter's notation.
+# ---------------------------------------------------------------------------------------------
+
+_LAYERED = re.compile(r"^([^\W\d_])(\d+)\[(\d+(?:,\d+)*)\]$")  # W1[0,1] → W^{(1)}_{01}
+_INDEXED = re.compile(r"^([^\W\d_]+)\[(\d+(?:,\d+)*)\]$")  # x[0] → x_{0}
+_NUMBERED = re.compile(r"^([^\W\d_]+)(\d+)$")  # w2 → w_{2}
+_PREACTIVATION = re.compile(r"^z(\d*)(\[\d+(?:,\d+)*\])?$")  # z, z1, z1[0]: ∂L/∂z is written δ
+_ACCENTS = {"\u0302": r"\hat", "\u0304": r"\bar", "\u0303": r"\tilde", "\u0307": r"\dot"}
+_SPECIAL = {"−": " - ", "-": " - ", "+": " + ", "·": r" \cdot ", "*": r" \cdot ", "/": "/", " ": r"\ ",
+            "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}", "%": r"\%", "$": r"\$", "&": r"\&",
+            "^": r"\hat{}", "~": r"\sim ", "\\": r"\backslash "}  # fmt: skip
+
+
+def _latex_char(c: str) -> str:
+    """One character of a name in LaTeX: σ → \\sigma, ŷ → \\hat{y}, − → -."""
+    if c.isascii():
+        return _SPECIAL.get(c, c)
+    if c in _SPECIAL:
+        return _SPECIAL[c]
+    base = unicodedata.normalize("NFD", c)
+    if len(base) == 2 and base[1] in _ACCENTS:  # a letter with an accent: ŷ = y + U+0302
+        return f"{_ACCENTS[base[1]]}{{{_latex_char(base[0])}}}"
+    name = unicodedata.name(c, "")
+    if name.startswith(("GREEK SMALL LETTER ", "GREEK CAPITAL LETTER ")):
+        letter = name.rsplit(" ", 1)[-1].lower().replace("lamda", "lambda")
+        return "\\" + (letter.capitalize() if "CAPITAL" in name else letter) + " "
+    return rf"\text{{{c}}}"
+
+
+def _latex_word(word: str) -> str:
+    """A run of letters: one letter as itself, several upright (``err`` is a word, not e·r·r)."""
+    if len(word) > 1 and word.isascii():
+        return rf"\mathrm{{{word}}}"
+    return "".join(_latex_char(c) for c in word).strip()
+
+
+def latex_name(name: str) -> str:
+    """A display name in the chapter's notation: W1[0,1] → W^{(1)}_{01}, z1[0] → z^{(1)}_{0},
+    x[0] → x_{0}, w2 → w_{2}, ŷ → \\hat{y}, ŷ−y → \\hat{y} - y; a number stays a number."""
+    try:
+        return _latex_number(float(name.replace("−", "-")))
+    except ValueError:
+        pass
+
+    def index(ix: str) -> str:
+        parts = ix.split(",")  # W1[0,1] → 01, as the chapter writes W_{01}; W1[10,2] keeps its comma
+        return "".join(parts) if all(len(p) == 1 for p in parts) else ",".join(parts)
+
+    if m := _LAYERED.match(name):
+        return f"{_latex_word(m.group(1))}^{{({m.group(2)})}}_{{{index(m.group(3))}}}"
+    if m := _INDEXED.match(name):
+        return f"{_latex_word(m.group(1))}_{{{index(m.group(2))}}}"
+    if m := _NUMBERED.match(name):
+        return f"{_latex_word(m.group(1))}_{{{m.group(2)}}}"
+    if name.isalpha():
+        return _latex_word(name)
+    return "".join(_latex_char(c) for c in name).strip()
+
+
+def _latex_number(x: float) -> str:
+    """A number in LaTeX: 6 significant digits, 1.5 \\times 10^{-7} rather than 1.5e-07."""
+    if math.isinf(x):
+        return r"\infty" if x > 0 else r"-\infty"
+    s = f"{x:.6g}"
+    if s == "-0":
+        return "0"
+    if "e" in s:
+        mantissa, exponent = s.split("e")
+        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+    return s
+
+
+def _latex_factor(x: float) -> str:
+    """A number inside a product or a sum: negatives in parentheses."""
+    return rf"\left({_latex_number(x)}\right)" if x < 0 else _latex_number(x)
+
+
+def _atom(latex: str) -> str:
+    """A name as a factor of a formula: braced (so \\cdot never runs into it), parenthesised if it is
+    itself a sum or difference (ŷ − y)."""
+    if any(op in latex for op in (" - ", " + ", r"\cdot")):
+        return rf"{{\left({latex}\right)}}"
+    return f"{{{latex}}}"
+
+
+def _product_factor(latex: str) -> str:
+    """A formula as a factor of a product: parenthesised only if it is a sum or difference at its top
+    level (braces, parentheses and \\left…\\right groups hide what is inside them)."""
+    depth = 0
+    for i, c in enumerate(latex):
+        depth += c in "{(" or latex.startswith(r"\left", i)
+        depth -= c in "})" or latex.startswith(r"\right", i)
+        if depth == 0 and i > 0 and latex[i - 1 : i + 2] in (" - ", " + "):
+            return rf"\left({latex}\right)"
+    return latex
+
+
+@dataclass(frozen=True)
+class LaTeX:
+    """A LaTeX block: Jupyter renders it with MathJax; ``str()`` is the LaTeX source."""
+
+    source: str
+
+    def __str__(self) -> str:
+        """The LaTeX source."""
+        return self.source
+
+    def _repr_latex_(self) -> str:
+        """The block as display math, for Jupyter."""
+        return f"$${self.source}$$"
+
+
+def derivation_latex(trace: Trace) -> str:
+    """The backward pass of a trace as a LaTeX ``aligned`` block: every local derivative from the rule
+    table (parents' names substituted, then the number), then every chain-rule step with its numbers,
+    and each gradient with several paths as the sum of its shares."""
+    if not isinstance(trace, Trace):
+        raise TypeError(f"derivation_latex expects a Trace (from trace(root)), got {type(trace).__name__}")
+    rows = {r.label: r for r in trace.rows}
+    root = trace.root_name
+    tex = {name: latex_name(name) for name in rows}
+
+    # Which argument of its child each step is: the steps of one child come in argument order.
+    arg: list[int] = []
+    taken: dict[str, int] = {}
+    for s in trace.steps:
+        row = rows[s.child]
+        k = taken.get(s.child, 0)
+        while row.parents[k] != s.parent:
+            k += 1
+        arg.append(k)
+        taken[s.child] = k + 1
+    variable = {(s.child, k) for s, k in zip(trace.steps, arg, strict=True)}
+    custom = {s.child for s in trace.steps if s.symbol.startswith(f"∂{rows[s.child].op}/∂")}
+
+    def partial(top: str, bottom: str) -> str:
+        return rf"\frac{{\partial {_atom(tex[top])}}}{{\partial {_atom(tex[bottom])}}}"
+
+    def delta(name: str) -> str | None:  # ∂L/∂z is the chapter's δ (not for L itself)
+        m = _PREACTIVATION.match(name)
+        return latex_name("δ" + name[1:]) if m and name != root else None
+
+    def gradient(name: str) -> str:  # how ∂L/∂name is written when it is used
+        return delta(name) or partial(root, name)
+
+    def local(row: Any, k: int) -> str:
+        """∂row/∂(its k-th parent) from the rule table, with the parents' names in LaTeX."""
+        rule = RULES.get(row.op) if row.label not in custom else None
+        if rule is None or rule.arity not in (None, len(row.parents)):
+            return _latex_number(row.local_grads[k])
+        j, i = rule.locate(k, len(row.parents))
+        groups = rule.split(list(range(len(row.parents))))
+        names: dict[str, str] = {"y": _atom(tex[row.label])}
+        values: dict[str, float] = {}
+        for name, g in zip(rule.names, groups, strict=True):
+            if isinstance(g, list):
+                names[name] = (
+                    r"\left(" + ", ".join(tex.get(row.parents[m], row.parents[m]) for m in g) + r"\right)"
+                )
+            elif (row.label, g) in variable:
+                names[name] = _atom(tex[row.parents[g]])
+            else:  # a number constant: folded into the formula (2·u for a square)
+                values[name] = float(row.parents[g].replace("−", "-"))
+        expr = rule.derivs[j]
+        if i is None:
+            return to_latex(expr, names, values)
+        if expr in rule.names:  # one element of a vector input: w·x's ∂/∂wᵢ = xᵢ
+            return _atom(tex[row.parents[groups[rule.names.index(expr)][i]]])
+        if expr.startswith("ones("):
+            return "1"
+        return rf"\left[{to_latex(expr, names, values)}\right]_{{{i}}}"
+
+    lines = [r"&\textbf{local derivatives}"]
+    for row in trace.rows:
+        for k, parent in enumerate(row.parents):
+            if (row.label, k) not in variable:
+                continue
+            formula, value = local(row, k), _latex_number(row.local_grads[k])
+            rhs = formula if formula == value else f"{formula} = {value}"
+            lines.append(f"{partial(row.label, parent)} &= {rhs}")
+    lines.append(rf"&\textbf{{backward pass}} \qquad {partial(root, root)} = 1")
+    paths: dict[str, int] = {}
+    for s in trace.steps:
+        paths[s.parent] = paths.get(s.parent, 0) + 1
+    shares: dict[str, list[float]] = {}
+    for s, k in zip(trace.steps, arg, strict=True):
+        row = rows[s.child]
+        shares.setdefault(s.parent, []).append(s.contribution)
+        numbers = (
+            rf"{_latex_number(s.local)} \cdot {_latex_factor(s.upstream)} = {_latex_number(s.contribution)}"
+        )
+        rhs = rf"{_product_factor(local(row, k))} \cdot {gradient(s.child)} = {numbers}"
+        if paths[s.parent] == 1:  # its only path: this step is its whole gradient
+            name = (
+                f"{delta(s.parent)} = {partial(root, s.parent)}"
+                if delta(s.parent)
+                else partial(root, s.parent)
+            )
+            lines.append(f"{name} &= {rhs}")
+            continue
+        lines.append(rf"{partial(root, s.parent)} &\mathrel{{+}}= {rhs}")
+        got = shares[s.parent]
+        if len(got) == paths[s.parent]:  # the last share: the gradient is their sum
+            total = rows[s.parent].grad
+            parts = " + ".join([_latex_number(got[0])] + [_latex_factor(x) for x in got[1:]])
+            name = (
+                f"{delta(s.parent)} = {partial(root, s.parent)}"
+                if delta(s.parent)
+                else partial(root, s.parent)
+            )
+            lines.append(rf"\Rightarrow {name} &= {parts} = {_latex_number(total)}")
+    return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
