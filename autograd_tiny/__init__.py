@@ -40,6 +40,7 @@ __all__ = [
     "jacobian",
     "jvp",
     "mse_loss",
+    "step_through",
     "to_dot",
     "topological_order",
     "trace",
@@ -48,9 +49,13 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> object:
-    """``draw_dot`` and ``to_dot``, imported on first use (graphviz takes longer to import than the rest)."""
+    """``draw_dot``, ``to_dot`` and ``step_through``, imported on first use (graphviz is slow to import)."""
     if name in ("draw_dot", "to_dot"):
         from autograd_tiny import viz
 
         return getattr(viz, name)
+    if name == "step_through":
+        from autograd_tiny.stepper import step_through
+
+        return step_through
     raise AttributeError(f"module 'autograd_tiny' has no attribute {name!r}")

@@ -116,10 +116,8 @@ def example1() -> Example:
     z1 = F.affine([w1], [x], b1)  # one node, as the chapter writes z₁ = w₁·x + b₁
     a1 = z1.relu()
     z2 = F.affine([w2], [a1], b2)
-    err = z2 - 10.0
-    L = err**2
+    L = nn.mse_loss([z2], [10.0])  # (ŷ − y)², one node: its local derivative is the chapter's 2(ŷ − y)
     n = _named(x=x, w1=w1, b1=b1, w2=w2, b2=b2, z1=z1, a1=a1, z2=z2, L=L)
-    err.label = "ŷ−y"
     L.backward()
     key = [("z1", 2.0), ("a1", 2.0), ("z2", 7.0), ("L", 9.0)]
     grads = [("z2", -6.0), ("w2", -12.0), ("b2", -6.0), ("z1", -18.0), ("w1", -18.0), ("b1", -18.0)]
@@ -134,8 +132,10 @@ def example2() -> Example:
     """Chapter, Example 2: one sigmoid neuron with BCE, x = 2, w = 1, b = −1, y = 0."""
     x, w, b, y = Value(2.0), Value(1.0), Value(-1.0), 0.0
     z = F.affine([w], [x], b)
-    y_hat = z.sigmoid()
-    L = -(y * y_hat.log() + (1 - y) * (1 - y_hat).log())  # −[y log ŷ + (1 − y) log(1 − ŷ)]
+    y_hat = z.sigmoid()  # the prediction, for the key; the loss is computed from z, in one step:
+    # L = −[y log ŷ + (1 − y) log(1 − ŷ)] with ŷ = σ(z) is one node whose local derivative is the
+    # chapter's clean ∂L/∂z = σ(z) − y (the 16 nodes of the formula written out give the same number)
+    L = nn.binary_cross_entropy_with_logits([z], [y])
     n = _named(x=x, w=w, b=b, z=z, ŷ=y_hat, L=L)
     L.backward()
     checks = [

@@ -261,9 +261,9 @@ TABLE: list[Rule] = [
     _rule("affine",     "w* x* b",  "dot(w, x) + b",      ["x", "w", "1"],                         "w·x+b"),
     _rule("logsumexp",  "u*",       "logsumexp(u)",       ["softmax(u)"],                          "logΣexp"),
     # the losses the chapter treats as one step, each with the chapter's local derivative
-    _rule("squared_error", "u v",   "square(u - v)",      ["2 * (u - v)", "-2 * (u - v)"],         "(ŷ−y)²"),
-    _rule("bce_with_logits", "z t", "softplus(z) - t * z", ["sigmoid(z) - t", "-z"],               "BCE"),
-    _rule("cross_entropy", "z* t",  "cross_entropy(z, t)", ["softmax_minus_onehot(z, t)", "0"],    "CE"),
+    _rule("squared_error",   "u v",  "square(u - v)",       ["2 * (u - v)", "-2 * (u - v)"], "(ŷ − {})²"),
+    _rule("bce_with_logits", "z t",  "softplus(z) - t * z", ["sigmoid(z) - t", "-z"],        "BCE(y = {})"),
+    _rule("cross_entropy",   "z* t", "cross_entropy(z, t)", ["softmax_minus_onehot(z, t)", "0"], "CE({})"),
 ]
 # fmt: on
 RULES: dict[str, Rule] = {r.name: r for r in TABLE}
@@ -373,7 +373,7 @@ class _Printer:
                        ast.Div: "/"}[type(node.op)]  # fmt: skip
                 left = self.show(node.left, p)
                 right = self.show(node.right, p + 1)  # a − (b − c): the right side binds tighter
-                s = f"{left} {sym} {right}" if sym in "+-−" else f"{left}{sym}{right}"
+                s = f"{left} {sym} {right}" if sym in "+-−" or latex else f"{left}{sym}{right}"
                 if not latex and sym == "·":
                     s = f"{left}·{right}"
             return f"({s})" if p < prec else s
@@ -411,7 +411,8 @@ class _Fold(ast.NodeTransformer):
         self.generic_visit(node)
         a, b = node.left, node.right
         if isinstance(a, ast.Constant) and isinstance(b, ast.Constant) and not isinstance(node.op, ast.Pow):
-            return ast.Constant(eval(compile(ast.Expression(node), "<rule>", "eval")))
+            folded = ast.fix_missing_locations(ast.Expression(node))
+            return ast.Constant(eval(compile(folded, "<rule>", "eval")))
         if isinstance(node.op, (ast.Add, ast.Sub)) and isinstance(b, ast.Constant) and b.value == 0:
             return a
         if isinstance(node.op, ast.Mult) and isinstance(a, ast.Constant) and a.value == 1:

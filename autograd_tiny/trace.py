@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from autograd_tiny.engine import Constant, CustomOp, Value
 from autograd_tiny.graph import topological_order
@@ -31,6 +32,19 @@ def num(x: float) -> str:
 def _factor(x: float) -> str:
     """A number inside a product: negatives in parentheses, as in 2 · (−6)."""
     return f"({num(x)})" if x < 0 else num(x)
+
+
+def _wrap_formula(text: str) -> str:
+    """A local derivative before "· ∂L/∂y": parenthesised if it is a sum, a difference, a quotient
+    or a choice at its top level (1 − tanh²(z), 1/u), not if it is a product (2·(z2 − 10))."""
+    depth, top = 0, []
+    for c in text:
+        depth += c in "(["
+        depth -= c in ")]"
+        if depth == 0:
+            top.append(c)
+    flat = "".join(top)
+    return f"({text})" if any(op in flat for op in (" + ", " − ", "/", " if ")) else text
 
 
 def _wrap(name: str) -> str:
@@ -70,6 +84,8 @@ def op_label(node: Value) -> str:
     """How a drawing labels an op: its symbol, with its number constants inside (× 3, − 10, 2 **)."""
     symbol = RULES[node.op].symbol if node.op in RULES and not isinstance(node, CustomOp) else node.op
     consts = [num(p.data) if isinstance(p, Constant) else None for p in node.parents]
+    if "{}" in symbol:  # a loss: its target is written into it, (ŷ − 10)², BCE(y = 0)
+        return symbol.format(consts[-1] if consts[-1] is not None else "y")
     if len(consts) == 2 and consts[1] is not None:
         return f"{symbol} {consts[1]}"
     if len(consts) == 2 and consts[0] is not None:
@@ -120,7 +136,7 @@ class Step:
     def __str__(self) -> str:
         """∂L/∂w2 += a1 · ∂L/∂z2 = 2 · (−6) = −12."""
         return (
-            f"∂{self.root}/∂{self.parent} += {_wrap(self.symbol)} · ∂{self.root}/∂{self.child} = "
+            f"∂{self.root}/∂{self.parent} += {_wrap_formula(self.symbol)} · ∂{self.root}/∂{self.child} = "
             f"{num(self.local)} · {_factor(self.upstream)} = {num(self.contribution)}"
         )
 
@@ -218,6 +234,12 @@ class Trace:
             f"<div class='autograd-tiny-trace'><b>forward pass</b><table><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table><b>backward pass</b><ol>{steps}</ol></div>"
         )
+
+    def to_latex(self) -> Any:
+        """The derivation in LaTeX with the numbers substituted (Jupyter renders it; str() is the source)."""
+        from autograd_tiny.stepper import LaTeX, derivation_latex  # stepper imports this module
+
+        return LaTeX(derivation_latex(self))
 
     def __len__(self) -> int:
         """The number of nodes."""

@@ -38,7 +38,7 @@ def test_step_text_reads_like_the_chapter():
     assert "∂L/∂w2 += a1 · ∂L/∂z2 = 2 · (−6) = −12" in lines
     assert "∂L/∂z1 += ReLU′(z1) · ∂L/∂a1 = 1 · (−18) = −18" in lines
     assert "∂L/∂b1 += 1 · ∂L/∂z1 = 1 · (−18) = −18" in lines
-    assert "∂L/∂ŷ−y += (2·(ŷ−y)) · ∂L/∂L = −6 · 1 = −6" in lines
+    assert "∂L/∂z2 += 2·(z2 − 10) · ∂L/∂L = −6 · 1 = −6" in lines  # the loss is one step, as in the chapter
 
 
 def test_rows_are_in_forward_topological_order_with_values_and_local_derivatives():
@@ -47,7 +47,7 @@ def test_rows_are_in_forward_topological_order_with_values_and_local_derivatives
     names = [r.label for r in t.rows]
     for r in t.rows:
         for p in r.parents:
-            assert p in ("10", "2") or names.index(p) < r.index  # constants (y = 10, the square) have no row
+            assert p == "10" or names.index(p) < r.index  # the target y = 10 is a constant: no row
     z2 = t.rows[names.index("z2")]
     assert (z2.op, z2.parents, z2.data, z2.grad) == ("affine", ("w2", "a1", "b2"), 7.0, -6.0)
     assert z2.local_grads == (2.0, 3.0, 1.0)  # ∂z2/∂w2 = a1, ∂z2/∂a1 = w2, ∂z2/∂b2 = 1

@@ -47,8 +47,9 @@ def test_dot_shows_values_ops_and_edges():
     src = to_dot(example1().root)
     assert "{ w2 | data 3 | grad −12 }" in src and "{ L | data 9 | grad 1 }" in src
     assert re.search(r'n\d+op \[label="w·x\+b"', src)
-    # 5 ops: one result edge each, plus one per argument that is not a number constant (3+1+3+1+1)
-    assert src.count("->") == 14 and 'label="− 10"' in src and 'label="** 2"' in src
+    # 4 ops: one result edge each, plus one per argument that is not a number constant (3+1+3+1);
+    # the loss (ŷ − y)² is one op with its target 10 written inside it
+    assert src.count("->") == 12 and 'label="(ŷ − 10)²"' in src
     assert "grad" not in to_dot(example1().root, show_grad=False)
     assert "rankdir=TB" in to_dot(example1().root, rankdir="TB")
 
@@ -98,7 +99,7 @@ def test_node_limit_stops_a_huge_graph_with_a_clear_message():
 def test_rendered_svg_holds_labels_and_values(tmp_path, dot_program):
     path = render(example1().root, str(tmp_path / "ex1.svg"))
     texts = _svg_texts(path)
-    for expected in ("w1", "w2", "b2", "z1", "a1", "z2", "L", "w·x+b", "relu", "** 2"):
+    for expected in ("w1", "w2", "b2", "z1", "a1", "z2", "L", "w·x+b", "relu", "(ŷ − 10)²"):
         assert expected in texts, expected
     assert "grad −12" in texts and "data 7" in texts and "grad −18" in texts
 
