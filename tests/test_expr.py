@@ -100,7 +100,7 @@ def _cli(*args, cwd=None):
 def test_trace_command_prints_the_trace_and_gradients(tmp_path):
     out = _cli("w*x + b", "w=3", "x=2", "b=1", "--dot", str(tmp_path / "g.svg"))
     assert out.returncode == 0, out.stderr
-    assert "∂y/∂w = 2" in out.stdout and "∂y/∂x = 3" in out.stdout and "∂y/∂b = 1" in out.stdout
+    assert "∂f/∂w = 2" in out.stdout and "∂f/∂x = 3" in out.stdout and "∂f/∂b = 1" in out.stdout
     assert "backward pass" in out.stdout
     assert (tmp_path / "g.svg").read_text().lstrip().startswith("<?xml")
 
