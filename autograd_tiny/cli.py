@@ -295,8 +295,10 @@ class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors are one line (and status 2), without the usage text."""
 
     def error(self, message: str) -> NoReturn:
-        """Print one line naming the problem and exit with status 2."""
-        self.exit(2, f"{self.prog}: error: {_one_line(message, 300)} (see {self.prog} --help)\n")
+        """Print one line naming the problem (and the subcommand, if any) and exit with status 2."""
+        command = self.prog[len(PROG) :].strip()  # "train" for the parser of `autograd-tiny train`
+        where = f"{command}: " if command else ""
+        self.exit(2, f"{PROG}: error: {where}{_one_line(message, 300)} (see {self.prog} --help)\n")
 
 
 def _command(sub: argparse._SubParsersAction, name: str, summary: str, description: str, examples: str):
@@ -364,7 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
         '  autograd-tiny trace "-x**2 + 3*x" x=-1.5 --dot graph.svg',
     )
     tr_.add_argument("expression", metavar="EXPR", help="the expression, in quotes")
-    tr_.add_argument("bindings", nargs="*", metavar="NAME=NUMBER", help="a value for every name used")
+    tr_.add_argument(
+        "bindings", nargs="*", default=[], metavar="NAME=NUMBER", help="a value for every name used"
+    )
     tr_.add_argument("--dot", metavar="FILE", help="also draw the graph to FILE (.svg, .png, .pdf or .dot)")
     tr_.set_defaults(func=cmd_trace)
     tr = _command(
