@@ -466,6 +466,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # a bug, not a bad input: still one line, with a status of its own
+        print(
+            f"{PROG}: error: unexpected {type(e).__name__}: {_one_line(str(e), 200)} (a bug)", file=sys.stderr
+        )
+        return 70  # EX_SOFTWARE: an internal error
     return status
 
 
