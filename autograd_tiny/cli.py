@@ -251,6 +251,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
         variables = {name: Value(v, name) for name, v in values.items()}
         root = evaluate(expression, variables)
     except ExpressionError as e:
+        if re.fullmatch(r"--[A-Za-z][\w-]*", expression):  # most likely a mistyped option
+            return _fail(f"{expression} is not an option of trace (it has --dot FILE and --help): {e}")
         return _fail(str(e))
     except (ValueError, ZeroDivisionError, OverflowError) as e:  # a domain error of the engine
         return _fail(f"cannot evaluate {shorten(expression)}: {e}")
@@ -415,14 +417,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_LONG_OPTION = re.compile(r"--[A-Za-z][A-Za-z0-9_-]*(=.*)?", re.DOTALL)
+_TRACE_OPTIONS = ("--dot", "--help")  # and -h; argparse also accepts a prefix such as --do
+
+
+def _is_trace_option(arg: str) -> bool:
+    """Whether argparse reads ``arg`` as one of trace's options (given in full, abbreviated, or --dot=F)."""
+    name = arg.split("=", 1)[0]
+    return arg == "-h" or (len(name) >= 3 and any(option.startswith(name) for option in _TRACE_OPTIONS))
 
 
 def _protect_expression(argv: list[str]) -> list[str]:
     """``trace "-x*2" x=3``: argparse would take -x*2 for an option; a leading space makes it EXPR.
 
-    Only the first operand after ``trace`` (EXPR) is touched, and only if it starts with - and
-    is not shaped like an option (-h, --dot, --name=value).
+    Only the first operand after ``trace`` (EXPR) is touched, and only if it starts with - and is
+    not one of trace's options, so "-x*2", "--x" and "-1" are all expressions.
     """
     argv = list(argv)
     command = next((i for i, a in enumerate(argv) if not a.startswith("-")), None)
@@ -433,9 +441,8 @@ def _protect_expression(argv: list[str]) -> list[str]:
         arg = argv[i]
         if arg == "--":  # everything after -- is an operand already
             break
-        if arg == "-h" or _LONG_OPTION.fullmatch(arg):
-            takes_value = "=" not in arg and len(arg) >= 3 and "--dot".startswith(arg)  # --dot or --do
-            i += 2 if takes_value else 1
+        if _is_trace_option(arg):
+            i += 2 if "=" not in arg and "--dot".startswith(arg) else 1  # --dot takes the next word
             continue
         if arg.startswith("-"):
             argv[i] = " " + arg

@@ -178,7 +178,11 @@ def _as_float(value: int | float) -> float:
 def _literal(value: int | float) -> str:
     """A number literal as short text (an integer of thousands of digits is not spelled out)."""
     if isinstance(value, int) and value.bit_length() > 200:
-        return f"of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+        try:
+            digits = len(str(abs(value)))
+        except ValueError:  # beyond Python's limit on converting an int to text (4300 digits)
+            digits = int(value.bit_length() * math.log10(2)) + 1
+        return f"of {digits} digits"
     return clip(repr(value), 40)
 
 

@@ -88,7 +88,8 @@ REFUSED = [
     (["nonsense"], "invalid choice: 'nonsense'"),
     ([], "the following arguments are required: COMMAND"),
     (["trace"], "the following arguments are required: EXPR"),
-    (["trace", "--x", "x=1"], "unrecognized arguments: --x"),
+    (["trace", "--bogus", "x=1"], "--bogus is not an option of trace (it has --dot FILE and --help)"),
+    (["trace", "x", "x=1", "--bogus"], "unrecognized arguments: --bogus"),
     (["--bogus", "demo"], "unrecognized arguments: --bogus"),
     (["train", "--bogus"], "unrecognized arguments: --bogus"),
 ]
@@ -156,6 +157,8 @@ def test_nested_function_calls_up_to_the_parsers_limit():
         (["trace", "--dot", "g.dot", "-x*2", "x=-1"], "f", {"x": -2}),
         (["trace", "--", "-x*2", "x=-1"], "f", {"x": -2}),
         (["trace", "-1 - x", "x=-0.5"], "f", {"x": -1}),
+        (["trace", "--x", "x=2"], "f", {"x": 1}),  # −(−x): an expression, not an option
+        (["trace", "--do", "g.dot", "-x", "x=2"], "f", {"x": -1}),  # --do is short for --dot
         (["trace", "x*y", "x=-1", "y=-2.5"], "f", {"x": -2.5, "y": -1}),  # negative bindings
         (["trace", "x*y", "x = 1.5", "y=1_000"], "f", {"x": 1000, "y": 1.5}),
         # the root is named after no variable: f, else f0, f1, …
