@@ -117,24 +117,22 @@ def _draw(root: Value, path: str) -> str | None:
 
 
 def _unwritable(path: str, option: str, formats: tuple[str, ...]) -> str | None:
-    """What is wrong with ``path`` as the output file of ``option``, or None if it looks writable."""
-    if not path.strip():
-        return f"{option} needs a file name"
-    ext = os.path.splitext(path)[1].lower()
-    if ext[1:] not in formats:
-        return (
-            f"{option} {shorten(path)}: the file name must end in "
-            + ", ".join(f".{f}" for f in formats)
-            + " (the extension picks the format)"
-        )
+    """What is wrong with ``path`` as the file ``option`` writes, or None if it looks writable."""
+    what = "the plot" if option == "--plot" else "the drawing"
+    problem = None
     folder = os.path.dirname(path) or "."
-    if not os.path.isdir(folder):
-        return f"{option} {shorten(path)}: the folder {shorten(folder)} does not exist"
-    if os.path.isdir(path):
-        return f"{option} {shorten(path)} is a folder, not a file"
-    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        return f"{option} {shorten(path)}: no permission to write it"
-    return None
+    if not path.strip():
+        problem = "no file name given"
+    elif os.path.splitext(path)[1].lower()[1:] not in formats:
+        listed = ", ".join(f".{f}" for f in formats)
+        problem = f"the file name must end in {listed} (the extension picks the format)"
+    elif not os.path.isdir(folder):
+        problem = f"the folder {shorten(folder)} does not exist"
+    elif os.path.isdir(path):
+        problem = "it is a folder, not a file"
+    elif not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        problem = "no permission to write it"
+    return f"{option}: cannot write {what} {shorten(path)}: {problem}" if problem else None
 
 
 def _train_run(dataset: str, steps: int, seed: int, n: int, noise: float, out: TextIO | None = None):
@@ -153,16 +151,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Train MLP(2, [16, 16, 1]) on a 2-D data set and report the loss and accuracy."""
     if not 1 <= args.steps <= MAX_STEPS:
         return _fail(
-            f"--steps must be a whole number from 1 to {MAX_STEPS:,}, got {clip(str(args.steps), 40)}"
+            f"--steps must be a positive integer, at most {MAX_STEPS:,}; got {clip(str(args.steps), 40)}"
         )
     if not 4 <= args.samples <= MAX_SAMPLES:
         return _fail(
-            f"--samples must be a whole number from 4 to {MAX_SAMPLES:,}, got {clip(str(args.samples), 40)}"
+            f"--samples must be at least 4 and at most {MAX_SAMPLES:,}; got {clip(str(args.samples), 40)}"
         )
     if not (math.isfinite(args.noise) and 0 <= args.noise < 10):
-        return _fail(f"--noise must be a number in [0, 10), got {args.noise!r}")
+        return _fail(f"--noise must be a number in [0, 10); got {args.noise!r}")
+    args.noise += 0.0  # −0.0 + 0.0 = 0.0: numpy refuses a noise scale of −0.0 as negative
     if args.seed < 0:
-        return _fail(f"--seed must be a whole number ≥ 0, got {clip(str(args.seed), 40)}")
+        return _fail(f"--seed must be an integer ≥ 0; got {clip(str(args.seed), 40)}")
     if args.plot is not None:  # say what is wrong before training, not after
         problem = _unwritable(args.plot, "--plot", PLOT_FORMATS)
         if problem:

@@ -64,22 +64,25 @@ REFUSED = [
         "the folder '/nonexistent/dir' does not exist",
     ),
     (["trace", "x", "x=1", "--dot", "g.jpeg"], "must end in .svg, .png, .pdf, .dot"),
-    (["trace", "x", "x=1", "--dot", ""], "--dot needs a file name"),
+    (["trace", "x", "x=1", "--dot", ""], "--dot: cannot write the drawing '': no file name given"),
     (["demo", "--svg", "file.txt"], "must end in .svg, .png, .pdf, .dot"),
     (["demo", "--svg", "/nonexistent/dir/g.svg"], "does not exist"),
-    (["train", "--plot", "curve.txt"], "--plot 'curve.txt': the file name must end in .png"),
+    (
+        ["train", "--plot", "curve.txt"],
+        "--plot: cannot write the plot 'curve.txt': the file name must end in .png",
+    ),
     (["train", "--plot", "/nonexistent/dir/curve.png"], "does not exist"),
     # training arguments
-    (["train", "--seed", "-1"], "--seed must be a whole number ≥ 0, got -1"),
-    (["train", "--steps", "0"], "--steps must be a whole number from 1 to 1,000,000, got 0"),
+    (["train", "--seed", "-1"], "--seed must be an integer ≥ 0; got -1"),
+    (["train", "--steps", "0"], "--steps must be a positive integer, at most 1,000,000; got 0"),
     (["train", "--steps", "-5"], "--steps must be"),
     (["train", "--steps", str(10**30)], "--steps must be"),
     (["train", "--steps", "1.5"], "invalid int value: '1.5'"),
     (["train", "--steps", "1" * 5000], "invalid int value"),
-    (["train", "--samples", "3"], "--samples must be a whole number from 4 to 10,000, got 3"),
+    (["train", "--samples", "3"], "--samples must be at least 4 and at most 10,000; got 3"),
     (["train", "--samples", "-100"], "--samples must be"),
     (["train", "--samples", str(10**9)], "--samples must be"),
-    (["train", "--noise", "nan"], "--noise must be a number in [0, 10), got nan"),
+    (["train", "--noise", "nan"], "--noise must be a number in [0, 10); got nan"),
     (["train", "--noise", "-0.1"], "--noise must be"),
     (["train", "--noise", "inf"], "--noise must be"),
     (["train", "--dataset", "mnist"], "invalid choice: 'mnist'"),
@@ -108,7 +111,7 @@ def test_a_folder_is_not_a_drawing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "g.svg").mkdir()
     status, out, err = run_main("trace", "x", "x=1", "--dot", "g.svg")
-    assert is_one_line_error(status, out, err) and "is a folder, not a file" in err
+    assert is_one_line_error(status, out, err) and "it is a folder, not a file" in err
 
 
 def _gradient(argv: list[str]) -> tuple[set[str], dict[str, float]]:
@@ -179,6 +182,12 @@ def test_accepted_with_the_right_gradients(argv, root, expected, tmp_path, monke
     monkeypatch.chdir(tmp_path)
     roots, grads = _gradient(argv)
     assert roots == {root} and grads == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_noise_of_minus_zero_is_zero():
+    status, out, err = run_main("train", "--noise", "-0", "--steps", "1", "--samples", "10")
+    assert status == 0 and err == "", err
+    assert "(noise 0.0)" in out and "final loss" in out
 
 
 def test_version_is_the_package_version():
