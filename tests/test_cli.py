@@ -135,3 +135,10 @@ def test_bad_drawing_file_fails_before_any_work(tmp_path):
     assert is_one_line_error(out.returncode, out.stdout, out.stderr), out.stderr
     assert ".svg, .png, .pdf, .dot" in out.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_terminal_that_cannot_show_the_math_gets_escapes():
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    out = run_script("trace", "x*2", "x=1", env=env)
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    assert out.stdout.rstrip().endswith("\\u2202f/\\u2202x = 2")

@@ -14,6 +14,7 @@ import pytest
 from cli_run import is_one_line_error, printed_gradients, run_main
 
 import autograd_tiny
+from autograd_tiny import cli
 
 REFUSED = [
     # deep nesting beyond Python's parser (200 levels of brackets), and over the length limit
@@ -195,3 +196,19 @@ def test_version_is_the_package_version():
     assert status == 0 and err == ""
     assert out == f"autograd-tiny {autograd_tiny.__version__}\n"
     assert autograd_tiny.__version__ == importlib.metadata.version("autograd-tiny")
+
+
+@pytest.mark.parametrize(
+    "error, status, line",
+    [
+        (KeyboardInterrupt(), 130, "autograd-tiny: interrupted"),  # Ctrl-C during a long run
+        (RuntimeError("boom"), 70, "autograd-tiny: error: unexpected RuntimeError: boom (a bug)"),
+    ],
+)
+def test_an_interruption_or_a_bug_is_still_one_line(error, status, line, monkeypatch):
+    def explode(args):
+        raise error
+
+    monkeypatch.setattr(cli, "cmd_trace", explode)
+    got, out, err = run_main("trace", "x", "x=1")
+    assert (got, out, err) == (status, "", line + "\n")
