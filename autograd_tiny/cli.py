@@ -104,6 +104,8 @@ def _draw(root: Value, path: str) -> str | None:
                 f"Graphviz took more than {DRAW_SECONDS} s to lay out the graph of {size} nodes: "
                 f"write a .dot file instead, or trace a smaller expression"
             )
+        except OSError as e:  # found but not runnable (permissions, a broken install)
+            return f"cannot run Graphviz's dot program: {e.strerror or e}"
         if done.returncode != 0:
             message = done.stderr.decode("utf-8", "replace").strip() or f"status {done.returncode}"
             return f"Graphviz could not draw the graph: {message}"
