@@ -1,40 +1,67 @@
-"""The ``autograd-tiny`` command: worked examples, traces and training from a terminal."""
+"""The autograd-tiny command: worked examples, traces and training from a terminal."""
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import math
+import os
+import re
+import subprocess
 import sys
+import textwrap
 import time
 from typing import NoReturn, TextIO
 
+from autograd_tiny import __version__
 from autograd_tiny.engine import Value
-from autograd_tiny.expr import FUNCTIONS
+from autograd_tiny.expr import FUNCTIONS, clip, shorten
+
+PROG = "autograd-tiny"
+DESCRIPTION = """\
+autograd-tiny: backpropagation you can read. A scalar reverse-mode automatic differentiation
+engine prints the forward pass and every chain-rule step of the backward pass, node by node,
+reproduces the course's worked examples against their answer keys, and trains a small network."""
+EPILOG = """\
+examples:
+  autograd-tiny demo                                  Example 1 traced and drawn, then a training run
+  autograd-tiny examples --list                       the names of the course's worked examples
+  autograd-tiny trace "tanh(w*x + b)" w=2 x=1 b=-1    the chain rule, step by step, for any expression
+  autograd-tiny train --dataset moons --steps 100     train a 2-16-16-1 network on 2-D points
+
+autograd-tiny COMMAND --help explains each command."""
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Example 1 forward and backward, traced node by node and drawn; then a short training run."""
     from autograd_tiny.examples import example1
     from autograd_tiny.trace import trace
-    from autograd_tiny.viz import GraphvizNotFound, render
+    from autograd_tiny.viz import GraphvizNotFound
 
+    problem = _unwritable(args.svg, "--svg", DRAWING_FORMATS)
+    if problem:  # say so before anything runs
+        return _fail(problem)
     ex = example1()
+    note, problem = f"wrote the graph of Example 1 to {args.svg}", None
+    try:  # draw first, so that a file that cannot be written fails before anything is printed
+        problem = _draw(ex.root, args.svg)
+    except GraphvizNotFound as e:
+        note = f"(no drawing: {e})"
+    if problem:
+        return _fail(problem)
     v = ex.nodes
-    print("Example 1 (chapter 16-05): x=1, w1=2, b1=0, w2=3, b2=1, y=10; ReLU hidden, linear out, L=(ŷ−y)²")
+    print(
+        "Example 1 of the course's worked examples: the network x → z1 = w1·x + b1 → a1 = ReLU(z1) → "
+        "ŷ = z2 = w2·a1 + b2 with the loss L = (ŷ − y)², at x=1, w1=2, b1=0, w2=3, b2=1, y=10"
+    )
     print("forward:  " + "  ".join(f"{k} = {v[k].data:g}" for k in ("z1", "a1", "z2", "L")))
     print("backward: " + "  ".join(f"∂L/∂{k} = {v[k].grad:g}" for k in ("z2", "w2", "b2", "z1", "w1", "b1")))
     print()
     print(trace(ex.root))
     print()
     print(ex)
-    if args.svg:
-        try:
-            render(ex.root, args.svg)
-            print(f"\nwrote the graph of Example 1 to {args.svg}")
-        except GraphvizNotFound as e:
-            print(f"\n(no drawing: {e})")
-        except OSError as e:
-            return _fail(f"cannot write {args.svg}: {e.strerror or e}")
+    print()
+    print(note)
     print()
     print("A short training run: micrograd's demo, MLP(2, [16, 16, 1]) on 100 moons points")
     _, _, _, history = _train_run("moons", 100, seed=0, n=100, noise=0.1)
@@ -43,6 +70,71 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 DATASETS = ("moons", "circles", "xor", "spirals")
+DRAWING_FORMATS = ("svg", "png", "pdf", "dot")  # what viz.render writes, told by the file's extension
+PLOT_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "eps", "ps", "tif", "tiff")  # matplotlib's savefig
+MAX_STEPS = 1_000_000  # a step on 100 points takes ~50 ms: a million is already a long day
+MAX_SAMPLES = 10_000  # full-batch: every step holds a graph of every point (~35 MB per 1,000 points)
+MAX_DRAWN = 500  # nodes: Graphviz takes very long to lay out a larger graph
+DRAW_SECONDS = 30  # Graphviz's layout time grows steeply: 240 nodes ~2 s, 480 with much fan-out > 9 min
+
+
+def _draw(root: Value, path: str) -> str | None:
+    """Draw the graph ending at ``root`` to ``path`` (the extension picks the format), as viz.render
+    does, but with a time limit on Graphviz and its messages kept off the terminal. Returns what
+    went wrong, or None; raises GraphvizNotFound without Graphviz's ``dot`` program."""
+    from autograd_tiny.graph import topological_order
+    from autograd_tiny.viz import INSTALL_HINT, GraphvizNotFound, to_dot
+
+    size = len(topological_order(root))
+    if size > MAX_DRAWN:
+        return f"the graph has {size} nodes, too many to draw (at most {MAX_DRAWN}): trace it without --dot"
+    source = to_dot(root, max_nodes=MAX_DRAWN)
+    fmt = os.path.splitext(path)[1].lower()[1:]
+    if fmt == "dot":
+        data = source.encode("utf-8")
+    else:
+        try:
+            done = subprocess.run(
+                ["dot", f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True, timeout=DRAW_SECONDS
+            )
+        except FileNotFoundError:
+            raise GraphvizNotFound(INSTALL_HINT) from None
+        except subprocess.TimeoutExpired:
+            return (
+                f"Graphviz took more than {DRAW_SECONDS} s to lay out the graph of {size} nodes: "
+                f"write a .dot file instead, or trace a smaller expression"
+            )
+        except OSError as e:  # found but not runnable (permissions, a broken install)
+            return f"cannot run Graphviz's dot program: {e.strerror or e}"
+        if done.returncode != 0:
+            message = done.stderr.decode("utf-8", "replace").strip() or f"status {done.returncode}"
+            return f"Graphviz could not draw the graph: {message}"
+        data = done.stdout
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+    except OSError as e:
+        return f"cannot write {shorten(path)}: {e.strerror or e}"
+    return None
+
+
+def _unwritable(path: str, option: str, formats: tuple[str, ...]) -> str | None:
+    """What is wrong with ``path`` as the file ``option`` writes, or None if it looks writable."""
+    what = "the plot" if option == "--plot" else "the drawing"
+    problem = None
+    folder = os.path.dirname(path) or "."
+    if not path.strip():
+        problem = "no file name given"
+    elif os.path.splitext(path)[1].lower()[1:] not in formats:
+        listed = ", ".join(f".{f}" for f in formats)
+        problem = f"the file name must end in {listed} (the extension picks the format)"
+    elif not os.path.isdir(folder):
+        problem = f"the folder {shorten(folder)} does not exist"
+    elif os.path.isdir(path):
+        problem = "it is a folder, not a file"
+    elif not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        problem = "no permission to write it"
+    return f"{option}: cannot write {what} {shorten(path)}: {problem}" if problem else None
 
 
 def _train_run(dataset: str, steps: int, seed: int, n: int, noise: float, out: TextIO | None = None):
@@ -59,14 +151,27 @@ def _train_run(dataset: str, steps: int, seed: int, n: int, noise: float, out: T
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train MLP(2, [16, 16, 1]) on a 2-D data set and report the loss and accuracy."""
-    if args.steps < 1:
-        return _fail("--steps must be a positive integer")
-    if args.samples < 4:
-        return _fail("--samples must be at least 4")
-    if not 0 <= args.noise < 10:
-        return _fail("--noise must lie in [0, 10)")
-    if args.plot and importlib.util.find_spec("matplotlib") is None:  # say so before training, not after
-        return _fail("--plot needs matplotlib: pip install 'autograd-tiny[plot]' (or pip install matplotlib)")
+    if not 1 <= args.steps <= MAX_STEPS:
+        return _fail(
+            f"--steps must be a positive integer, at most {MAX_STEPS:,}; got {clip(str(args.steps), 40)}"
+        )
+    if not 4 <= args.samples <= MAX_SAMPLES:
+        return _fail(
+            f"--samples must be at least 4 and at most {MAX_SAMPLES:,}; got {clip(str(args.samples), 40)}"
+        )
+    if not (math.isfinite(args.noise) and 0 <= args.noise < 10):
+        return _fail(f"--noise must be a number in [0, 10); got {args.noise!r}")
+    args.noise += 0.0  # −0.0 + 0.0 = 0.0: numpy refuses a noise scale of −0.0 as negative
+    if args.seed < 0:
+        return _fail(f"--seed must be an integer ≥ 0; got {clip(str(args.seed), 40)}")
+    if args.plot is not None:  # say what is wrong before training, not after
+        problem = _unwritable(args.plot, "--plot", PLOT_FORMATS)
+        if problem:
+            return _fail(problem)
+        if importlib.util.find_spec("matplotlib") is None:
+            return _fail(
+                "--plot needs matplotlib: pip install 'autograd-tiny[plot]' (or pip install matplotlib)"
+            )
     print(
         f"training MLP(2, [16, 16, 1]) on {args.samples} {args.dataset} points (noise {args.noise}), "
         f"max-margin loss + 1e-4·L2, {args.steps} steps"
@@ -84,7 +189,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
             plot_training(model, X, y, history, args.plot)
         except (ImportError, OSError, ValueError) as e:
-            return _fail(f"cannot write the plot {args.plot}: {e}")
+            return _fail(f"cannot write the plot {shorten(args.plot)}: {e}")
         print(f"wrote {args.plot}")
     return 0
 
@@ -120,51 +225,84 @@ def cmd_examples(args: argparse.Namespace) -> int:
     return 0 if agree else 1
 
 
+def _root_name(taken: set[str]) -> str:
+    """A name for the expression's value that no variable has: f, else f0, f1, …"""
+    if "f" not in taken:
+        return "f"
+    k = 0
+    while f"f{k}" in taken:
+        k += 1
+    return f"f{k}"
+
+
 def cmd_trace(args: argparse.Namespace) -> int:
     """Parse an expression with the allow-list, trace it, print the gradients, optionally draw it."""
     from autograd_tiny.expr import ExpressionError, evaluate, parse_bindings
+    from autograd_tiny.graph import topological_order
     from autograd_tiny.trace import num, trace
-    from autograd_tiny.viz import GraphvizNotFound, render
+    from autograd_tiny.viz import GraphvizNotFound
 
+    expression = args.expression.strip()  # a leading space may protect a leading minus from argparse
+    if args.dot is not None:
+        problem = _unwritable(args.dot, "--dot", DRAWING_FORMATS)
+        if problem:  # say so before any work
+            return _fail(problem)
     try:
         values = parse_bindings(args.bindings)
         variables = {name: Value(v, name) for name, v in values.items()}
-        root = evaluate(args.expression, variables)
+        root = evaluate(expression, variables)
     except ExpressionError as e:
+        if re.fullmatch(r"--[A-Za-z][\w-]*", expression):  # most likely a mistyped option
+            return _fail(f"{expression} is not an option of trace (it has --dot FILE and --help): {e}")
         return _fail(str(e))
     except (ValueError, ZeroDivisionError, OverflowError) as e:  # a domain error of the engine
-        return _fail(f"cannot evaluate {args.expression!r}: {e}")
-    if not root.label:
-        root.label = "y"
+        return _fail(f"cannot evaluate {shorten(expression)}: {e}")
+    if not any(root is v for v in variables.values()):  # the expression is not just one variable
+        root.label = _root_name(set(variables))
     root.backward()
-    if args.dot:  # draw first, so that a bad file name fails before anything is printed
+    nodes = topological_order(root)
+    # A gradient can overflow although every value is finite (x ** 1e9 just above x = 1): refuse
+    # to print inf or nan as if it were a derivative.
+    wild = next((n for n in reversed(nodes) if not math.isfinite(n.grad)), None)
+    if wild is not None:
+        name = wild.label or "an intermediate value"
+        return _fail(f"the gradient of {shorten(expression)} with respect to {name} overflows a float")
+    if args.dot is not None:  # draw first, so that a file that cannot be written fails before printing
         try:
-            render(root, args.dot)
-        except (GraphvizNotFound, ValueError) as e:
-            return _fail(str(e))
-        except OSError as e:
-            return _fail(f"cannot write {args.dot}: {e.strerror or e}")
+            problem = _draw(root, args.dot)
+        except GraphvizNotFound as e:
+            problem = str(e)
+        if problem:
+            return _fail(problem)
     if args.html:  # the backward pass one step at a time, as a page that opens offline
         from autograd_tiny.stepper import step_through
 
+        problem = _unwritable(args.html, "--html", ("html",))
+        if problem:
+            return _fail(problem)
         try:
             step_through(root).save(args.html)
         except (GraphvizNotFound, ValueError, OSError) as e:
             return _fail(f"cannot write {args.html}: {getattr(e, 'strerror', None) or e}")
-    print(trace(root))
-    print()
-    for name, var in variables.items():
-        print(f"∂{root.label}/∂{name} = {num(var.grad)}")
-    if args.dot:
-        print(f"wrote {args.dot}")
+    lines = [str(trace(root)), ""]
+    lines += [f"∂{root.label}/∂{name} = {num(var.grad)}" for name, var in variables.items()]
+    if args.dot is not None:
+        lines.append(f"wrote {args.dot}")
     if args.html:
-        print(f"wrote {args.html} (open it in a browser: → and ← step through the backward pass)")
+        lines.append(f"wrote {args.html} (open it in a browser: → and ← step through the backward pass)")
+    print("\n".join(lines))
     return 0
+
+
+def _one_line(message: str, limit: int = 400) -> str:
+    """``message`` without line breaks or control characters, cut to ``limit`` characters."""
+    flat = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    return clip(flat, limit)
 
 
 def _fail(message: str) -> int:
     """Print one clear line to stderr and return the usage-error status."""
-    print(f"autograd-tiny: error: {message}", file=sys.stderr)
+    print(f"{PROG}: error: {_one_line(message)}", file=sys.stderr)
     return 2
 
 
@@ -172,46 +310,202 @@ class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors are one line (and status 2), without the usage text."""
 
     def error(self, message: str) -> NoReturn:
-        """Print one line naming the problem and exit with status 2."""
-        if len(message) > 300:
-            message = message[:300] + "…"
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        """Print one line naming the problem (and the subcommand, if any) and exit with status 2."""
+        command = self.prog[len(PROG) :].strip()  # "train" for the parser of `autograd-tiny train`
+        where = f"{command}: " if command else ""
+        self.exit(2, f"{PROG}: error: {where}{_one_line(message, 300)} (see {self.prog} --help)\n")
+
+
+def _command(sub: argparse._SubParsersAction, name: str, summary: str, description: str, examples: str):
+    """A subcommand with a one-line summary (in the main help) and its own description and examples."""
+    return sub.add_parser(
+        name,
+        help=summary,
+        description=textwrap.fill(description, 92),
+        epilog="examples:\n" + examples,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
-    parser = _Parser(prog="autograd-tiny", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    demo = sub.add_parser("demo", help="the chapter's Example 1 traced and drawn, then a training run")
-    demo.add_argument("--svg", default="example1.svg", help="where to draw Example 1 (default example1.svg)")
+    parser = _Parser(
+        prog=PROG,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    demo = _command(
+        sub,
+        "demo",
+        "Example 1 traced, checked and drawn; a short training run",
+        "Work Example 1 of the course, a one-hidden-unit ReLU network with a squared-error loss "
+        "(x=1, w1=2, b1=0, w2=3, b2=1, y=10): print its forward pass, every chain-rule step of its "
+        "backward pass and the check against its answer key, and draw its computation graph. Then "
+        "train a small network, MLP(2, [16, 16, 1]), for 100 steps on 100 points of the two-moons "
+        "data set.",
+        "  autograd-tiny demo                      draws the graph to example1.svg\n"
+        "  autograd-tiny demo --svg example1.png   .svg, .png, .pdf or .dot (Graphviz source)",
+    )
+    demo.add_argument(
+        "--svg", metavar="FILE", default="example1.svg", help="where to draw Example 1 (default example1.svg)"
+    )
     demo.set_defaults(func=cmd_demo)
-    ex = sub.add_parser("examples", help="every worked result of the seeds, traced and checked")
-    ex.add_argument("name", nargs="?", help="one example (default: all); --list shows the names")
+    ex = _command(
+        sub,
+        "examples",
+        "the course's worked examples, checked against their keys",
+        "Rebuild each worked example of the course (its network, loss and numbers) with the engine, "
+        "print its trace, and check every number against the example's answer key. The exit status "
+        "is 1 if any number disagrees.",
+        "  autograd-tiny examples --list      the names, with a line on each\n"
+        "  autograd-tiny examples example2    one sigmoid neuron with a cross-entropy loss",
+    )
+    ex.add_argument(
+        "name", metavar="NAME", nargs="?", help="one example (default: all of them); --list shows the names"
+    )
     ex.add_argument("--list", action="store_true", help="list the example names")
     ex.set_defaults(func=cmd_examples)
-    tr_ = sub.add_parser("trace", help='trace an expression node by node: trace "tanh(w*x + b)" w=2 x=1 b=0')
-    tr_.add_argument("expression", help="numbers, names, + - * / **, and " + ", ".join(FUNCTIONS))
-    tr_.add_argument("bindings", nargs="*", metavar="NAME=NUMBER", help="a value for every name used")
+    tr_ = _command(
+        sub,
+        "trace",
+        "any expression's forward and backward pass, step by step",
+        "Build the computation graph of EXPR with a value for each name, run the backward pass, and "
+        "print the forward table, every chain-rule step, and the derivative of EXPR (called f, or "
+        "f0 if a name is f) with respect to each name. EXPR may use numbers, names, + - * / ** "
+        "(powers are **, not ^), parentheses, and the functions " + ", ".join(FUNCTIONS) + ". It is "
+        "read as Python reads it (-x**2 is -(x**2)) but never run as Python code.",
+        '  autograd-tiny trace "tanh(w*x + b)" w=2 x=1 b=-1\n'
+        '  autograd-tiny trace "-x**2 + 3*x" x=-1.5 --dot graph.svg',
+    )
+    tr_.add_argument("expression", metavar="EXPR", help="the expression, in quotes")
+    tr_.add_argument(
+        "bindings", nargs="*", default=[], metavar="NAME=NUMBER", help="a value for every name used"
+    )
     tr_.add_argument("--dot", metavar="FILE", help="also draw the graph to FILE (.svg, .png, .pdf or .dot)")
     tr_.add_argument(
         "--html", metavar="FILE", help="also write the backward pass, step by step, as a web page"
     )
     tr_.set_defaults(func=cmd_trace)
-    tr = sub.add_parser("train", help="train MLP(2, [16, 16, 1]) on a 2-D data set, micrograd's demo")
-    tr.add_argument("--dataset", choices=DATASETS, default="moons")
-    tr.add_argument("--steps", type=int, default=100, help="gradient steps (default 100)")
-    tr.add_argument("--samples", type=int, default=100, help="points in the data set (default 100)")
-    tr.add_argument("--noise", type=float, default=0.1, help="noise of the data set (default 0.1)")
-    tr.add_argument("--seed", type=int, default=0, help="seed of the data and the weights (default 0)")
-    tr.add_argument("--plot", metavar="FILE.png", help="write the loss curve and decision boundary")
+    tr = _command(
+        sub,
+        "train",
+        "train a 2-16-16-1 network on a 2-D data set",
+        "Make a 2-D data set of two classes, train the network MLP(2, [16, 16, 1]) on it with the "
+        "max-margin loss and plain gradient descent on the whole set, and report the loss and the "
+        "training accuracy. The seed fixes both the data and the initial weights.",
+        "  autograd-tiny train\n"
+        "  autograd-tiny train --dataset spirals --samples 200 --steps 300 --plot spirals.png",
+    )
+    tr.add_argument("--dataset", choices=DATASETS, default="moons", help="the data set (default moons)")
+    tr.add_argument(
+        "--steps",
+        metavar="N",
+        type=int,
+        default=100,
+        help=f"gradient steps, 1 to {MAX_STEPS:,} (default 100)",
+    )
+    tr.add_argument(
+        "--samples",
+        metavar="N",
+        type=int,
+        default=100,
+        help=f"points in the data set, 4 to {MAX_SAMPLES:,} (default 100)",
+    )
+    tr.add_argument(
+        "--noise",
+        metavar="SD",
+        type=float,
+        default=0.1,
+        help="noise of the data set, in [0, 10) (default 0.1)",
+    )
+    tr.add_argument(
+        "--seed", metavar="N", type=int, default=0, help="seed of the data and the weights, ≥ 0 (default 0)"
+    )
+    tr.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="write the loss curve and the decision boundary to FILE (.png, .pdf, .svg, …)",
+    )
     tr.set_defaults(func=cmd_train)
     return parser
 
 
+_TRACE_OPTIONS = ("--dot", "--help")  # and -h; argparse also accepts a prefix such as --do
+
+
+def _is_trace_option(arg: str) -> bool:
+    """Whether argparse reads ``arg`` as one of trace's options (given in full, abbreviated, or --dot=F)."""
+    name = arg.split("=", 1)[0]
+    return arg == "-h" or (len(name) >= 3 and any(option.startswith(name) for option in _TRACE_OPTIONS))
+
+
+def _protect_expression(argv: list[str]) -> list[str]:
+    """``trace "-x*2" x=3``: argparse would take -x*2 for an option; a leading space makes it EXPR.
+
+    Only the first operand after ``trace`` (EXPR) is touched, and only if it starts with - and is
+    not one of trace's options, so "-x*2", "--x" and "-1" are all expressions.
+    """
+    argv = list(argv)
+    command = next((i for i, a in enumerate(argv) if not a.startswith("-")), None)
+    if command is None or argv[command] != "trace":
+        return argv
+    i = command + 1
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":  # everything after -- is an operand already
+            break
+        if _is_trace_option(arg):
+            i += 2 if "=" not in arg and "--dot".startswith(arg) else 1  # --dot takes the next word
+            continue
+        if arg.startswith("-"):
+            argv[i] = " " + arg
+        break  # the first operand is EXPR
+    return argv
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: send what is still buffered for stdout to the null device."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's StringIO): nothing to do
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        _printable_stdout()
+        args = build_parser().parse_args(_protect_expression(argv))
+        status = args.func(args)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `autograd-tiny examples | head`: the reader has gone, so stop quietly
+        _quiet_stdout()
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # a bug, not a bad input: still one line, with a status of its own
+        print(
+            f"{PROG}: error: unexpected {type(e).__name__}: {_one_line(str(e), 200)} (a bug)", file=sys.stderr
+        )
+        return 70  # EX_SOFTWARE: an internal error
+    return status
+
+
+def _printable_stdout() -> None:
+    """On a terminal that cannot show ∂ or −, print them as escapes rather than fail."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        "∂−²".encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        reconfigure = getattr(sys.stdout, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
 
 
 if __name__ == "__main__":

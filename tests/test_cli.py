@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import os
-import shutil
 import subprocess
 import sys
 
 import pytest
+from cli_run import console_script, is_one_line_error, run_script
+
+import autograd_tiny
+from autograd_tiny.cli import build_parser
 
 
 def _run(*args: str, cwd=None, env=None) -> subprocess.CompletedProcess:
@@ -36,9 +40,7 @@ def test_demo_without_graphviz_says_how_to_get_it(tmp_path):
 
 
 def test_console_script_is_installed_and_runs(tmp_path):
-    exe = shutil.which("autograd-tiny")
-    assert exe is not None, "the autograd-tiny console script is not on PATH: pip install the package"
-    out = _run(exe, "demo", cwd=tmp_path)
+    out = _run(console_script(), "demo", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "∂L/∂w1 = -18" in out.stdout
 
@@ -53,3 +55,90 @@ def test_unknown_command_exits_2():
 def test_help(flag):
     out = _run(sys.executable, "-m", "autograd_tiny", flag)
     assert out.returncode == 0 and "demo" in out.stdout
+
+
+def test_version():
+    for cmd in ([console_script()], [sys.executable, "-m", "autograd_tiny"]):
+        out = _run(*cmd, "--version")
+        assert out.returncode == 0 and out.stderr == ""
+        assert out.stdout == f"autograd-tiny {autograd_tiny.__version__}\n"
+
+
+def _helps() -> dict[str, str]:
+    """The text of --help and of each subcommand's --help, as the parser formats them."""
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {"": parser.format_help(), **{name: p.format_help() for name, p in sub.choices.items()}}
+
+
+def test_help_texts_explain_themselves():
+    helps = _helps()
+    assert set(helps) == {"", "demo", "examples", "trace", "train"}
+    for name, text in helps.items():
+        assert "``" not in text, name  # no reST markup from a docstring
+        for outside in ("seeds", "16-05", "../", "shared/", "README"):  # nothing the reader cannot see
+            assert outside not in text, (name, outside)
+        assert "examples:\n  autograd-tiny " + (name or "demo") in text, name  # an example line
+    for function in ("exp", "log", "leaky_relu"):
+        assert function in helps["trace"]
+    assert "not ^" in helps["trace"]
+
+
+def test_help_as_the_user_sees_it():
+    out = run_script("trace", "--help")
+    assert out.returncode == 0 and out.stderr == ""
+    assert out.stdout.startswith("usage: autograd-tiny trace") and "tanh(w*x + b)" in out.stdout
+
+
+def test_a_python_warning_while_parsing_is_one_error_line():
+    # Python warns "invalid decimal literal" for 3is before refusing it: one line, not two
+    out = run_script("trace", "3is")
+    assert is_one_line_error(out.returncode, out.stdout, out.stderr), out.stderr
+    assert "invalid decimal literal" in out.stderr and "Warning" not in out.stderr
+
+
+def test_an_expression_may_start_with_a_minus(tmp_path):
+    out = run_script("trace", "-x*2", "x=3", "--dot", "g.dot", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.rstrip().endswith("∂f/∂x = −2\nwrote g.dot")
+    assert "digraph" in (tmp_path / "g.dot").read_text(encoding="utf-8")
+
+
+def _first_line_then_close(*args: str) -> tuple[str, int, str]:
+    """`autograd-tiny ARGS | head -1`: read one line, close the pipe, let the command notice."""
+    proc = subprocess.Popen(
+        [console_script(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    first = proc.stdout.readline()
+    proc.stdout.close()  # the reader has gone: the command's next write fails with EPIPE
+    err = proc.stderr.read()
+    proc.stderr.close()
+    return first, proc.wait(timeout=300), err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["examples"],
+        ["trace", "-" * 1999 + "x", "x=1"],  # ~8,000 lines, far more than a pipe's buffer
+    ],
+)
+def test_output_piped_into_head_stops_quietly(args):
+    first, status, err = _first_line_then_close(*args)
+    assert first.strip()  # the first line arrived
+    assert err == "", err  # no BrokenPipeError traceback, no "Exception ignored" at exit
+    assert status in (0, 1)
+
+
+def test_bad_drawing_file_fails_before_any_work(tmp_path):
+    out = run_script("demo", "--svg", "file.txt", cwd=tmp_path, timeout=20)
+    assert is_one_line_error(out.returncode, out.stdout, out.stderr), out.stderr
+    assert ".svg, .png, .pdf, .dot" in out.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_terminal_that_cannot_show_the_math_gets_escapes():
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    out = run_script("trace", "x*2", "x=1", env=env)
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    assert out.stdout.rstrip().endswith("\\u2202f/\\u2202x = 2")

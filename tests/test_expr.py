@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+import warnings
 
 import pytest
 
@@ -57,11 +58,49 @@ def test_negative_base_with_a_literal_exponent():
         ("(" * 300 + "x" + ")" * 300, "nested"),
         ("-" * 5000 + "x", "longer than"),
         ("1j + x", "only numbers are allowed"),
+        ("x ^ 2", "use \\*\\* for powers"),
+        ("3is x", "invalid decimal literal"),
+        ("x\x00", "cannot parse"),
+        ("x + 1e999", "too large for a float"),
+        ("x + " + "9" * 400, "the number of 400 digits is too large"),
+        ("x ** 1e999", "too large for a float"),
+        ("(" + "-" * 1800 + "x)(1)", "calling that expression is not allowed"),
+        ("x, x", "a tuple"),
+        ("", "empty"),
+        ("exp + x", "exp is a function: call it"),
     ],
 )
 def test_refused_syntax(text, message):
     with pytest.raises(ExpressionError, match=message.replace("(", r"\(").replace(")", r"\)")):
         evaluate(text, _vars(x=1.0))
+
+
+def test_python_warnings_while_parsing_become_the_error():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ExpressionError, match="invalid decimal literal"):
+            evaluate("3is x", _vars(x=1.0))
+    assert caught == []
+
+
+def test_thousands_of_levels_build_without_recursion():
+    v = _vars(x=0.5)
+    y = evaluate("-" * 1999 + "x", v)  # 1999 negations: −x
+    y.backward()
+    assert y.data == -0.5 and v["x"].grad == -1.0
+    v = _vars(x=0.5)
+    y = evaluate("x" + "+x" * 999, v)  # a chain 999 additions long, nested on the left
+    y.backward()
+    assert y.data == 1000 * 0.5 and v["x"].grad == 1000.0
+
+
+def test_a_signed_number_is_one_constant():
+    y = evaluate("-" * 1999 + "2", {})  # not 1999 negation nodes
+    assert y.data == -2.0 and y.op == "" and y.parents == ()
+    v = _vars(x=-2.0)
+    y = evaluate("x ** --3", v)  # a number exponent, so a negative base is fine
+    y.backward()
+    assert y.data == -8.0 and v["x"].grad == 12.0
 
 
 def test_unbound_and_extra_names():
@@ -80,11 +119,21 @@ def test_unbound_and_extra_names():
         (["x=nan"], "must be finite"),
         (["x=1", "x=2"], "x is bound twice"),
         (["exp=1"], "exp is a function name"),
+        (["if=1"], "if is a Python keyword"),
+        (["None=1"], "None is a Python keyword"),
+        (["x=1", "ｘ=2"], "x is bound twice"),
+        (["=1"], "bad binding '=1'"),
+        (["x==1"], "bad number '=1' for x"),
+        (["x=" + "1" * 400], "must be finite"),
     ],
 )
 def test_bad_bindings(pairs, message):
     with pytest.raises(ExpressionError, match=message):
         parse_bindings(pairs)
+
+
+def test_bindings_are_read_as_python_reads_names():
+    assert parse_bindings(["ｘ=1", "α=-2.5", " y = 1e-3 "]) == {"x": 1.0, "α": -2.5, "y": 0.001}
 
 
 def _cli(*args, cwd=None):
@@ -100,7 +149,7 @@ def _cli(*args, cwd=None):
 def test_trace_command_prints_the_trace_and_gradients(tmp_path):
     out = _cli("w*x + b", "w=3", "x=2", "b=1", "--dot", str(tmp_path / "g.svg"))
     assert out.returncode == 0, out.stderr
-    assert "∂y/∂w = 2" in out.stdout and "∂y/∂x = 3" in out.stdout and "∂y/∂b = 1" in out.stdout
+    assert "∂f/∂w = 2" in out.stdout and "∂f/∂x = 3" in out.stdout and "∂f/∂b = 1" in out.stdout
     assert "backward pass" in out.stdout
     assert (tmp_path / "g.svg").read_text().lstrip().startswith("<?xml")
 
