@@ -259,7 +259,10 @@ def cmd_trace(args: argparse.Namespace) -> int:
         return _fail(f"cannot evaluate {shorten(expression)}: {e}")
     if not any(root is v for v in variables.values()):  # the expression is not just one variable
         root.label = _root_name(set(variables))
-    root.backward()
+    try:
+        root.backward()
+    except ArithmeticError as e:  # a derivative that is infinite where it is needed (√x at 0)
+        return _fail(f"cannot differentiate {shorten(expression)} here: {e}")
     nodes = topological_order(root)
     # A gradient can overflow although every value is finite (x ** 1e9 just above x = 1): refuse
     # to print inf or nan as if it were a derivative.

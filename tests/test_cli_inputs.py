@@ -58,7 +58,10 @@ REFUSED = [
     (["trace", "2**10000"], "overflows a float"),
     (["trace", "x * 1e300 * 1e300", "x=1"], "is not a finite number"),
     # every value is finite but the derivative is not: d(x^p)/dx = p·x^(p−1) ≈ 1e309
-    (["trace", "x**1000000000", "x=1.00000069"], "the gradient of 'x**1000000000' with respect to x"),
+    (
+        ["trace", "x**1000000000", "x=1.00000069"],
+        "cannot differentiate 'x**1000000000' here: backward: the local derivative of pow",
+    ),
     # files
     (
         ["trace", "x", "x=1", "--dot", "/nonexistent/dir/g.svg"],
