@@ -36,3 +36,12 @@ def test_ci_runs_the_readme_test_command():
     assert m, "README must mark its test command for .ci/run"
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert "test-command" in ci  # .ci/run reads the marked line rather than keeping a copy
+
+
+def test_the_readme_shows_the_rule_table_as_the_engine_has_it():
+    from autograd_tiny.rules import table_markdown
+
+    text = README.read_text(encoding="utf-8")
+    start = text.index("<!-- rule-table")
+    shown = text[text.index("\n", start) + 1 :].split("\n\n", 1)[0]
+    assert shown == table_markdown()
