@@ -107,14 +107,20 @@ def gradcheck(
     eps: float = 1e-6,
     rtol: float = 1e-5,
     atol: float = 1e-8,
+    order: int = 1,
 ) -> GradcheckResult:
     """Compare the engine's gradient of ``f(*inputs)`` with central differences, input by input.
 
     Numbers become leaf Values named x0, x1, …; Values keep their label and are not modified (f is
     called on fresh copies). A gradient passes if |analytic − numeric| ≤ atol + rtol·|numeric|.
+    ``order=2`` checks the second derivatives instead: each ∂²f/∂xᵢ∂xⱼ (from ``higher.py``, the
+    rules evaluated on Values) against the central difference of the first-order gradient,
+    [∂f/∂xⱼ(x + ε eᵢ) − ∂f/∂xⱼ(x − ε eᵢ)] / 2ε.
     """
     if not callable(f):
         raise TypeError(f"gradcheck: f must be a function of the inputs, got {type(f).__name__}")
+    if isinstance(order, bool) or order not in (1, 2):
+        raise ValueError(f"gradcheck: order must be 1 or 2, got {order!r}")
     eps, rtol, atol = _tolerance(eps, "eps"), _tolerance(rtol, "rtol"), _tolerance(atol, "atol")
     given = F.as_values(inputs, "gradcheck: inputs")  # numbers become (unlabelled) leaves
     values = [x.data for x in given]
@@ -125,6 +131,8 @@ def gradcheck(
     def leaves(shift_index: int = -1, shift: float = 0.0) -> list[Value]:
         return [Value(v + (shift if i == shift_index else 0.0), names[i]) for i, v in enumerate(values)]
 
+    if order == 2:
+        return _second_order(f, leaves, names, eps, rtol, atol)
     xs = leaves()
     _evaluate(f, xs).backward()
     rows = []
@@ -141,4 +149,41 @@ def gradcheck(
         rel = err / scale if scale > 0 else 0.0
         ok = err <= atol + rtol * abs(numeric) and math.isfinite(analytic)
         rows.append(GradcheckRow(name, analytic, numeric, err, rel, ok))
+    return GradcheckResult(tuple(rows), eps, rtol, atol)
+
+
+def _second_order(
+    f: Callable[..., Value],
+    leaves: Callable[..., list[Value]],
+    names: list[str],
+    eps: float,
+    rtol: float,
+    atol: float,
+) -> GradcheckResult:
+    """Every ∂²f/∂xᵢ∂xⱼ against the central difference of the first-order gradient."""
+    from autograd_tiny.higher import gradients  # higher builds on the modules gradcheck uses
+
+    xs = leaves()
+    first = gradients(_evaluate(f, xs), xs, create_graph=True)  # ∂f/∂xⱼ as graphs over xs
+    hessian = [gradients(g, xs) for g in first]  # hessian[j][i] = ∂²f/∂xᵢ∂xⱼ
+
+    def gradient(shift_index: int, shift: float) -> list[float]:
+        shifted = leaves(shift_index, shift)
+        _evaluate(f, shifted).backward()  # the first-order path: numbers stored at forward time
+        return [x.grad for x in shifted]
+
+    rows = []
+    for i, name_i in enumerate(names):
+        try:
+            hi, lo = gradient(i, eps), gradient(i, -eps)
+        except (ValueError, ZeroDivisionError, OverflowError) as e:
+            raise ValueError(f"gradcheck: f cannot be differentiated at {name_i} ± {eps:g}: {e}") from None
+        for j, name_j in enumerate(names):
+            numeric = (hi[j] - lo[j]) / (2 * eps)
+            analytic = hessian[j][i]
+            err = abs(analytic - numeric)
+            scale = max(abs(analytic), abs(numeric))
+            rel = err / scale if scale > 0 else 0.0
+            ok = err <= atol + rtol * abs(numeric) and math.isfinite(analytic)
+            rows.append(GradcheckRow(f"∂²/∂{name_i}∂{name_j}", analytic, numeric, err, rel, ok))
     return GradcheckResult(tuple(rows), eps, rtol, atol)

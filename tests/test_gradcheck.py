@@ -151,3 +151,29 @@ def test_f_returning_several_values_or_a_non_finite_one():
 
     with pytest.raises(ValueError, match=r"f returned nan at \[1\.0\]: not a finite number"):
         gradcheck(overwritten, [1.0])
+
+
+def test_second_order_gradcheck_passes_right_rules_and_catches_a_wrong_one():
+    from autograd_tiny import functional as F
+
+    def f(a, b):
+        return (a * b).tanh() + a.sigmoid() * b.exp() + F.logsumexp([a, b * b]) + (a / b).sin()
+
+    result = gradcheck(f, [0.3, 0.7], order=2)
+    assert result and len(result.rows) == 4 and result.max_rel_error < 1e-6
+    assert [r.name for r in result.rows] == ["∂²/∂x0∂x0", "∂²/∂x0∂x1", "∂²/∂x1∂x0", "∂²/∂x1∂x1"]
+    # a custom op whose Value-space rule is wrong (d sin = +sin instead of cos) fails at order 2
+    # although its first-order derivative (given as a number) is right
+    import math
+
+    def my_sin(u):
+        return Value.from_op(math.sin(u.data), "my_sin", (u,), (math.cos(u.data),), rule=lambda u: (u.sin(),))
+
+    assert gradcheck(lambda u: my_sin(u) * u, [0.4])
+    bad = gradcheck(lambda u: my_sin(u) * u, [0.4], order=2)
+    assert not bad and bad.max_rel_error > 1e-3
+
+
+def test_gradcheck_order_must_be_1_or_2():
+    with pytest.raises(ValueError, match="order must be 1 or 2"):
+        gradcheck(lambda u: u * u, [1.0], order=3)
