@@ -153,6 +153,15 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_practice(args: argparse.Namespace) -> int:
+    """Exercises in the chapter's style, one prompt per unknown, checked by the engine with hints."""
+    from autograd_tiny.practice import session
+
+    if args.seed is not None and args.seed < 0:
+        return _fail("--seed must be 0 or more")
+    return session(args.kind, args.seed, args.level)
+
+
 def _fail(message: str) -> int:
     """Print one clear line to stderr and return the usage-error status."""
     print(f"autograd-tiny: error: {message}", file=sys.stderr)
@@ -193,6 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--seed", type=int, default=0, help="seed of the data and the weights (default 0)")
     tr.add_argument("--plot", metavar="FILE.png", help="write the loss curve and decision boundary")
     tr.set_defaults(func=cmd_train)
+    from autograd_tiny.practice import KINDS, LEVELS
+
+    pr = sub.add_parser("practice", help="backprop by hand: exercises like the chapter's, checked")
+    pr.add_argument("--kind", choices=KINDS, help="only this kind of exercise (default: all in turn)")
+    pr.add_argument("--seed", type=int, help="the first exercise's seed (default: a random one, printed)")
+    pr.add_argument("--level", type=int, choices=LEVELS, default=1, help="1, 2 or 3: bigger layers, deeper")
+    pr.set_defaults(func=cmd_practice)
     return parser
 
 
