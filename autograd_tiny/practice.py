@@ -27,8 +27,10 @@ of yours that every path from t to L passes through and that is right (or from �
 error lies in the steps between. It then tries the classic slips on those steps: a ReLU′ or σ′ left
 out, a sign flipped, a factor left out or replaced by its partner, one path of a reused node
 dropped, 1/M applied twice or not at all, W transposed. If your number follows from one of them, it
-names that step and the slip ("your answer would follow if ..."); if it follows from a wrong answer
-of yours higher up, it says so; otherwise it names the first step after the last right one.
+names that step and the slip ("your answer would follow if ..."), preferring the slip that explains
+the most of your wrong answers at once (and would not have spoilt your right ones); if it follows
+from a wrong answer of yours higher up, it says so; otherwise it names the first step after the
+last right one.
 
 Checking an operation you wrote yourself (a forward function on floats and its derivatives):
 
@@ -482,7 +484,11 @@ class Exercise:
         if scalars:
             rows.append(r",\; ".join(scalars))
         rows += [f"{name(k, v)} = {_latex_value(v)}" for k, v in b.given.items() if isinstance(v, list)]
-        rows.append(r"\text{Find } " + r",\; ".join(_grad_latex(label) for label in self._labels))
+        grads = [_grad_latex(label) for label in self._labels]
+        rows += [
+            (r"\text{Find } " if k == 0 else r"\quad ") + r",\; ".join(grads[k : k + 6])
+            for k in range(0, len(grads), 6)
+        ]
         rows.append(rf"\text{{{_latex_text(b.note)}}}")
         return "$$\\begin{array}{l}\n" + " \\\\[4pt]\n".join(rows) + "\n\\end{array}$$"
 
@@ -672,11 +678,11 @@ class Exercise:
         right = {self._node[m] for m, v in values.items() if _close(v, self._key[m], tol)}
         # The nearest answer of theirs that every path from t to L passes through: if it is right,
         # the error lies in the steps between; if it is wrong, this answer may just follow from it.
-        anchor, seed = ch.root, 1.0
+        anchor = ch.root
         for u in sorted(u for u in answered if ch.dominates(u, t)):  # forward order: nearest first
             name_u = ch.nodes[u].label
             if u in right:
-                anchor, seed = u, ch.grads[u]
+                anchor = u
                 break
             if _close(g, answered[u] * ch.run(u, 1.0)[t], tol):
                 first = ch.between(t, u)[0]
@@ -689,35 +695,58 @@ class Exercise:
                 )
         steps = ch.between(t, anchor)
         position = {e: i for i, e in enumerate(steps)}
-        found: list[tuple[int, int, str, str, int]] = []  # (priority, position, code, text, step)
+        # A slip is a candidate if it gives this number. One slip usually explains several answers,
+        # so candidates that explain more of the learner's wrong answers (and would not have spoilt
+        # the right ones) come first; "you copied another answer" only if nothing else fits.
+        found: list[
+            tuple[int, int, int, str, str, int]
+        ] = []  # (−support, priority, position, code, text, step)
+        answers = {self._node[m]: v for m, v in values.items()}
+        truth = dict(enumerate(ch.grads))  # what every answer would be without a slip
 
-        def matches(predicted: float) -> bool:
-            return _close(g, predicted, tol) and not _close(predicted, key, tol)
+        def add(predicted: Mapping[int, float], priority: int, e: int, code: str, text: str) -> None:
+            """Keep the slip if it gives g for t (and g is wrong), with how many answers it gives."""
+            if _close(g, predicted[t], tol) and not _close(predicted[t], key, tol):
+                # the wrong answers it explains, less the right ones it would have made wrong
+                explained = contradicted = 0
+                for m, v in answers.items():
+                    if not _close(v, truth[m], tol):
+                        explained += _close(v, predicted[m], tol)
+                    else:
+                        contradicted += not _close(predicted[m], truth[m], tol)
+                support = explained - contradicted
+                found.append((-support, priority, position.get(e, len(steps)), code, text, e))
 
         for e in steps:
             for priority, code, local, text in self._slips(e):
-                if matches(ch.run(anchor, seed, {e: local})[t]):
-                    found.append((priority, position[e], code, text, e))
+                add(ch.run(ch.root, 1.0, {e: local}), priority, e, code, text)
         # one path of a node that feeds several: ∂L/∂p is a sum, and a path was left out
         chosen = set(steps)
         for p in sorted({ch.edges[e].parent for e in steps}):
             into = [e for e in ch.into[p] if e in chosen]
             for keep in into if len(into) > 1 else ():
-                if matches(ch.run(anchor, seed, {e: 0.0 for e in into if e != keep})[t]):
-                    found.append((0, position[keep], "one_path", self._one_path(p, keep, into), keep))
-        for slip in self._built.slips:
-            if label in slip.predicted and matches(slip.predicted[label]):
+                change = {e: 0.0 for e in into if e != keep}
+                add(ch.run(ch.root, 1.0, change), 0, keep, "one_path", self._one_path(p, keep, into))
+        for slip in self._built.slips:  # the chapter's pitfalls that no single step explains
+            if label in slip.predicted:
                 cite = ch.index[slip.cite.get(label, label)]
                 e = next((e for e in steps if ch.edges[e].parent == cite), steps[0])
-                found.append((0, position[e], slip.code, f"{slip.text}: see {self._formula(e)}", e))
+                predicted = {**truth, **{ch.index[lb]: v for lb, v in slip.predicted.items()}}
+                add(predicted, 0, e, slip.code, f"{slip.text}: see {self._formula(e)}")
         for m in self.unknowns:
-            if m != n and matches(self._key[m]):
-                found.append((3, len(steps), "other", f"you wrote the answer for {self._pretty[m]} here", -1))
-        if matches(ch.nodes[t].data):
-            text = f"you gave the value of {label} itself (from the forward pass), not ∂L/∂{label}"
-            found.append((3, len(steps), "value", text, -1))
-        if found:
-            return self._explain(sorted(found))
+            if m != n:
+                add(
+                    {**truth, t: self._key[m]},
+                    3,
+                    -1,
+                    "other",
+                    f"you wrote the answer for {self._pretty[m]} here",
+                )
+        value = f"you gave the value of {label} itself (from the forward pass), not ∂L/∂{label}"
+        add({**truth, t: ch.nodes[t].data}, 3, -1, "value", value)
+        slips = [f for f in found if f[1] < 3] or found
+        if slips:
+            return self._explain(sorted(slips))
         known = [e for e in steps if ch.nodes[ch.edges[e].parent].label in self._built.known]
         first = next((e for e in steps if e not in known), steps[0])  # a step the learner had to do
         if anchor != ch.root:
@@ -760,23 +789,24 @@ class Exercise:
             text += "; in a batch, ∂L/∂W sums the outer products of all M examples"
         return text
 
-    def _explain(self, found: list[tuple[int, int, str, str, int]]) -> tuple[str, int | None, str]:
+    def _explain(self, found: list[tuple[int, int, int, str, str, int]]) -> tuple[str, int | None, str]:
         """The hint for the slips a number matches: the likeliest in full, up to two others after it."""
-        groups: dict[str, list[tuple[int, int, str, str, int]]] = {}
-        for f in found:
-            groups.setdefault(f[2], []).append(f)
-        ordered = sorted(groups.values(), key=lambda fs: fs[0][:2])  # by priority, then step
+        groups: dict[tuple[str, int], list[tuple[int, int, int, str, str, int]]] = {}
+        for f in found:  # the same slip at several steps, explaining as many answers: one group
+            groups.setdefault((f[3], f[0]), []).append(f)
+        ordered = sorted(groups.values(), key=lambda fs: fs[0][:3])  # by support, priority, then step
         text = "Your number would follow if " + self._clause(ordered[0]) + "."
-        others = [fs for fs in ordered[1:] if fs[0][0] <= 1][:2]  # other classic slips that give it too
+        # other classic slips that explain as many of the answers
+        others = [fs for fs in ordered[1:] if fs[0][1] <= 1 and fs[0][0] == ordered[0][0][0]][:2]
         if others:
             text += " It would also follow if " + "; or if ".join(self._clause(fs) for fs in others) + "."
-        code, e = ordered[0][0][2], ordered[0][0][4]
+        code, e = ordered[0][0][3], ordered[0][0][5]
         return text, (e + 1 if e >= 0 else None), code
 
-    def _clause(self, fs: list[tuple[int, int, str, str, int]]) -> str:
+    def _clause(self, fs: list[tuple[int, int, int, str, str, int]]) -> str:
         """One slip (possibly found at several steps) as a clause after "your number would follow if"."""
-        code, text, e = fs[0][2], fs[0][3], fs[0][4]
-        steps = [f[4] + 1 for f in fs]
+        code, text, e = fs[0][3], fs[0][4], fs[0][5]
+        steps = [f[5] + 1 for f in fs]
         if code == "sign" and len(fs) > 1:
             return (
                 f"a sign were flipped at any one of steps {_and(steps)} (its size is right, its sign is "
@@ -789,8 +819,10 @@ class Exercise:
 
 
 def _and(items: Sequence[object]) -> str:
-    """1, 2 and 3."""
+    """1, 2 and 3 (or 1, 2, 3, 4, 5, … (9 in all) for a long list)."""
     words = [str(i) for i in items]
+    if len(words) > 6:
+        return ", ".join(words[:5]) + f", … ({len(words)} in all)"
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
@@ -1142,7 +1174,7 @@ def _delta_two_steps(rng: random.Random) -> _Built:
         W3 = [[rng.randint(-2, 2) for _ in range(2)] for _ in range(3)]
         b3 = [rng.randint(-2, 2) for _ in range(3)]
         z3 = [sum(w * a for w, a in zip(row, a2, strict=True)) + b for row, b in zip(W3, b3, strict=True)]
-        if not _mixed(["on" if v > 0 else "off" for v in z3]):
+        if not _mixed(["on" if v > 0 else "off" for v in z3]) or max(map(abs, z3)) > 9:
             continue
         W4 = [[rng.randint(-2, 2) for _ in range(3)] for _ in range(2)]
         d4 = [rng.choice(_TENTHS) for _ in range(2)]
@@ -1220,7 +1252,12 @@ def _batch_bias(rng: random.Random, level: int) -> _Built:
             for _ in range(2000):
                 row = [rng.randint(-3, 3) for _ in range(M)]
                 sums = [sum(row), *(sum(r * a for r, a in zip(row, A[j], strict=True)) for j in range(n_in))]
-                if all(s % M == 0 for s in sums) and sum(s == 0 for s in sums) <= 1:  # at most one 0
+                # no entry equal to the row's mean, or "one example's δ" and "divided by M twice" coincide
+                if (
+                    all(s % M == 0 for s in sums)
+                    and sum(s == 0 for s in sums) <= 1
+                    and sums[0] // M not in row
+                ):
                     D.append(row)
                     break
         # every example has an error somewhere, and no two outputs' errors are the same
@@ -1296,8 +1333,8 @@ def _reused_node(rng: random.Random, level: int) -> _Built:
     for _ in range(_TRIES):
         x, b1, b2 = rng.choice(_NONZERO), rng.randint(-3, 3), rng.randint(-3, 3)
         w1, w2 = rng.choice(_NONZERO), rng.choice(_NONZERO)  # level 1: two weights; else w = w1
-        if (level != 2 and w2 == -1) or (level == 3 and w1 == -1):
-            continue  # ∂L/∂a1 would be 0: the two paths cancel
+        if (level == 1 and abs(w2) == 1) or (level == 3 and abs(w1) == 1):
+            continue  # the paths into a1 (w and 1) would cancel, or be impossible to tell apart
         z1 = w1 * x + b1
         if not _in_state(z1, state):
             continue
