@@ -64,8 +64,9 @@ import textwrap
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cached_property
-from numbers import Real
+from numbers import Integral, Real
 from typing import Any, TextIO
 
 from autograd_tiny import functional as F
@@ -123,12 +124,13 @@ def _read(given: object) -> tuple[float | None, str]:
             return parse_number(given), ""
         except ValueError as e:
             return None, str(e)
-    if isinstance(given, bool) or not isinstance(given, Real):
+    if isinstance(given, bool) or not isinstance(given, (Real, Decimal)):
         return None, f"{type(given).__name__} {given!r:.40} is not a number"
     try:
         value = float(given)
     except (OverflowError, ValueError):
-        return None, f"{given!r:.40} is too large for a float"
+        shown = repr(given) if len(repr(given)) <= 30 else repr(given)[:30] + "…"
+        return None, f"{shown} is too large for a float"
     if not math.isfinite(value):
         return None, f"{value!r} is not a finite number"
     return value, ""
@@ -371,6 +373,8 @@ class Feedback:
 
     def __getitem__(self, name: str) -> Verdict:
         """The verdict on one unknown, by its name in ``Exercise.unknowns`` (or with ∂)."""
+        if not isinstance(name, str):
+            raise TypeError(f"an unknown's name is a str such as {self.verdicts[0].name!r}, got {name!r:.40}")
         for v in self.verdicts:
             if _norm(name) in (_norm(v.name), _norm(v.pretty)):
                 return v
@@ -534,6 +538,10 @@ class Exercise:
 
     def hint(self, name: str) -> str:
         """The chain-rule steps that make ∂L/∂(name), as formulas without numbers."""
+        if not isinstance(name, str):
+            raise TypeError(
+                f"hint expects an unknown's name (a str such as {self.unknowns[0]!r}), got {name!r:.40}"
+            )
         n = self._resolve(name)
         if n is None:
             raise KeyError(f"{name!r} is not an unknown of this exercise: {', '.join(self.unknowns)}")
@@ -1404,11 +1412,11 @@ def _check_choice(kind: object, seed: object, level: object) -> None:
         raise TypeError(f"kind must be a str, one of {', '.join(KINDS)}; got {type(kind).__name__}")
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r:.40}: choose one of {', '.join(KINDS)}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
+    if isinstance(seed, bool) or not isinstance(seed, Integral):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     if seed < 0:
         raise ValueError(f"seed must be 0 or more, got {seed}")
-    if isinstance(level, bool) or not isinstance(level, int):
+    if isinstance(level, bool) or not isinstance(level, Integral):
         raise TypeError(f"level must be an int (1, 2 or 3), got {type(level).__name__}")
     if level not in LEVELS:
         raise ValueError(f"level must be 1, 2 or 3, got {level}")
@@ -1417,6 +1425,7 @@ def _check_choice(kind: object, seed: object, level: object) -> None:
 def exercise(kind: str, seed: int = 0, level: int = 1) -> Exercise:
     """An exercise of ``kind`` (one of ``KINDS``); the same seed and level give the same one everywhere."""
     _check_choice(kind, seed, level)
+    seed, level = int(seed), int(level)  # a numpy integer too
     return Exercise(kind, seed, level, _MAKERS[kind](random.Random(seed), level))
 
 

@@ -14,6 +14,7 @@ import select
 import subprocess
 import sys
 import time
+from decimal import Decimal
 
 import numpy as np
 import pytest
@@ -290,6 +291,14 @@ def test_missing_unreadable_and_extra_answers_are_reported():
     assert "bool True" in text and "'1e999' is not a finite number" in text
     assert "'dL/dw9' is not an unknown of this exercise" in text and "7 is not an unknown" in text
     assert "the unknowns are: dL/dz2, dL/dw2" in text
+    huge = str(ex.check({"dL/dz2": 10**400}))
+    assert re.search(r"∂L/∂z2: not a number: 10{29}… is too large for a float", huge)
+    assert ex.check({n: Decimal(repr(v)) for n, v in key.items()})  # any real number type
+    assert exercise("two_layer_relu", np.int64(5), np.int32(1)).question == ex.question
+    with pytest.raises(TypeError, match="an unknown's name is a str"):
+        fb[3]
+    with pytest.raises(TypeError, match="hint expects an unknown's name"):
+        ex.hint(None)
     twice = ex.check({**key, "∂L/∂w2": 99})
     assert twice and "∂L/∂w2 was given twice" in str(twice)
 
