@@ -54,8 +54,10 @@ Checking an operation you wrote yourself (a forward function on floats and its d
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
+import os
 import random
 import re
 import secrets
@@ -309,6 +311,11 @@ class _Slip:
     text: str
     predicted: dict[str, float]
     cite: dict[str, str]  # unknown's label → the node whose first incoming step is cited
+
+
+# A slip that gives a learner's number: (−support, priority, position, code, text, step), sorted so
+# that the slip explaining the most wrong answers, then the most classic one, then the earliest, wins.
+_Finding = tuple[int, int, int, str, str, int]
 
 
 @dataclass
@@ -660,7 +667,7 @@ class Exercise:
                 out.append(
                     (0, "not_divided", 1.0, f"the factor 1/M = 1/{M} were left out (L is the batch average)")
                 )
-        if node.op in ("affine", "dot", "mul") and not isinstance(node, Constant):
+        if node.op in ("affine", "dot", "mul"):
             group = RULES[node.op].locate(edge.k, len(node.parents))[0]
             if group < 2 and parent.data != local and not any(isinstance(q, Constant) for q in node.parents):
                 out.append(
@@ -706,9 +713,7 @@ class Exercise:
         # A slip is a candidate if it gives this number. One slip usually explains several answers,
         # so candidates that explain more of the learner's wrong answers (and would not have spoilt
         # the right ones) come first; "you copied another answer" only if nothing else fits.
-        found: list[
-            tuple[int, int, int, str, str, int]
-        ] = []  # (−support, priority, position, code, text, step)
+        found: list[_Finding] = []
         answers = {self._node[m]: v for m, v in values.items()}
         truth = dict(enumerate(ch.grads))  # what every answer would be without a slip
 
@@ -797,9 +802,9 @@ class Exercise:
             text += "; in a batch, ∂L/∂W sums the outer products of all M examples"
         return text
 
-    def _explain(self, found: list[tuple[int, int, int, str, str, int]]) -> tuple[str, int | None, str]:
+    def _explain(self, found: list[_Finding]) -> tuple[str, int | None, str]:
         """The hint for the slips a number matches: the likeliest in full, up to two others after it."""
-        groups: dict[tuple[str, int], list[tuple[int, int, int, str, str, int]]] = {}
+        groups: dict[tuple[str, int], list[_Finding]] = {}
         for f in found:  # the same slip at several steps, explaining as many answers: one group
             groups.setdefault((f[3], f[0]), []).append(f)
         ordered = sorted(groups.values(), key=lambda fs: fs[0][:3])  # by support, priority, then step
@@ -811,7 +816,7 @@ class Exercise:
         code, e = ordered[0][0][3], ordered[0][0][5]
         return text, (e + 1 if e >= 0 else None), code
 
-    def _clause(self, fs: list[tuple[int, int, int, str, str, int]]) -> str:
+    def _clause(self, fs: list[_Finding]) -> str:
         """One slip (possibly found at several steps) as a clause after "your number would follow if"."""
         code, text, e = fs[0][3], fs[0][4], fs[0][5]
         steps = [f[5] + 1 for f in fs]
@@ -1989,6 +1994,11 @@ def session(
             s.say("\n(interrupted)")
             status = 130
         s.say(s.score())
-    except (BrokenPipeError, KeyboardInterrupt):  # the output went away, or a second Ctrl-C
+    except BrokenPipeError:  # the output went away (piped into head, say)
+        if stdout is sys.__stdout__:  # Python's recipe: no second error when it flushes at exit
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
         return status or 1
+    except KeyboardInterrupt:  # a second Ctrl-C, while the score is printed
+        return 130
     return status

@@ -647,6 +647,8 @@ def test_session_survives_any_typed_line_and_ends_at_the_end_of_input():
     assert "No exercise was finished" in out
     status, out = _session([], kind="batch_bias", seed=0, level=2)  # end of input at the first prompt
     assert status == 0 and "No exercise was finished" in out
+    status, out = _session([""] * 7, kind="two_layer_relu", seed=0)  # the end of input at the menu
+    assert status == 0 and out.rstrip().endswith("Score: 0 of 7 answers right at the first try (1 exercise).")
     # all kinds in turn, from a random seed: skip all, try again, skip again, a stray letter, the next one
     status, out = _session([""] * 7 + ["a"] + [""] * 7 + ["x", ""])
     assert status == 0 and out.count("0 of 7 right") == 2 and "type Enter, a, r or q" in out
@@ -772,6 +774,18 @@ def test_terminal_session_ctrl_c_and_ctrl_d_at_the_menu():
     t.type(b"\x04")
     status, out = t.finish()
     assert status == 0 and "exercise 1: two_layer_relu, level 3, seed 0" in out
+
+
+def test_output_closed_early_is_no_error():
+    # `autograd-tiny practice | head -1`: the reader goes away; the session ends quietly
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "autograd_tiny", "practice", "--seed", "1"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout.readline().startswith(b"autograd-tiny practice")
+    proc.stdout.close()
+    assert proc.wait(timeout=120) in (0, 1) and proc.stderr.read() == b""
+    proc.stderr.close()
 
 
 def test_command_line_errors_are_one_line():
