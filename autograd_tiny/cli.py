@@ -297,6 +297,15 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_practice(args: argparse.Namespace) -> int:
+    """Exercises like the course's worked examples, one prompt per unknown, checked with hints."""
+    from autograd_tiny.practice import session
+
+    if args.seed is not None and args.seed < 0:
+        return _fail("--seed must be 0 or more")
+    return session(args.kind, args.seed, args.level)
+
+
 def _one_line(message: str, limit: int = 400) -> str:
     """``message`` without line breaks or control characters, cut to ``limit`` characters."""
     flat = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
@@ -433,6 +442,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the loss curve and the decision boundary to FILE (.png, .pdf, .svg, …)",
     )
     tr.set_defaults(func=cmd_train)
+    from autograd_tiny.practice import KINDS, LEVELS
+
+    pr = sub.add_parser(
+        "practice",
+        help="backprop by hand: exercises like the course's, checked with hints",
+        description="Exercises like the course's worked examples, with new numbers: work out each gradient\n"
+        "by hand and type it at its prompt (? for a hint, Enter to skip, q or Ctrl-D to stop). A wrong\n"
+        "answer gets the chain-rule step to look at, not the answer; the score comes at the end.",
+        epilog="examples:\n  autograd-tiny practice\n"
+        "  autograd-tiny practice --kind batch_bias --seed 3 --level 2",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    pr.add_argument("--kind", metavar="KIND", choices=KINDS, help="only this kind: " + ", ".join(KINDS))
+    pr.add_argument("--seed", metavar="N", type=int, help="the first exercise's seed, ≥ 0 (default: random)")
+    pr.add_argument("--level", type=int, choices=LEVELS, default=1, help="1, 2 or 3: bigger layers, deeper")
+    pr.set_defaults(func=cmd_practice)
     return parser
 
 

@@ -65,6 +65,7 @@ def test_the_walkthroughs_are_there_in_reading_order():
         "04_gradient_checking.ipynb",
         "05_training_moons.ipynb",
         "06_why_reverse_mode.ipynb",
+        "07_practice.ipynb",
         "08_second_derivatives.ipynb",
     ]
 
