@@ -43,11 +43,6 @@ from autograd_tiny.viz import draw_dot
 _SHARES_SHOWN = 3  # a node with more paths than this shows only its running sum in the drawing
 
 
-def _wrap(name: str) -> str:
-    """A name inside a formula: parenthesised if it has an operator in it, as trace writes 2·(ŷ−y)."""
-    return f"({name})" if any(c in name for c in "+−-*/·^ ") and not name.startswith("−") else name
-
-
 def _factor(x: float) -> str:
     """A number inside a product or a sum: negatives in parentheses, as in 2 · (−6)."""
     return f"({num(x)})" if x < 0 else num(x)
@@ -85,12 +80,14 @@ def _sum_line(root: str, parent: str, shares: list[float], total: float, n: int)
 
 
 def _formula(step: Step) -> list[list[str]]:
-    """The step as (text, role) pieces, coloured by role; joined, the texts are exactly ``str(step)``."""
-    r = step.root
-    pieces = [
-        [f"∂{r}/∂{step.parent}", "con"],
-        [" += ", ""],
-        [_wrap(step.symbol), "loc"],
+    """The step as (text, role) pieces, coloured by role; joined, the texts are exactly ``str(step)``.
+
+    The local derivative is cut out of ``str(step)`` itself, so that it reads as trace writes it
+    (parenthesised where trace parenthesises: (1/n7), but 2·(z2 − 10) as it is).
+    """
+    r, text = step.root, str(step)
+    head = f"∂{r}/∂{step.parent} += "
+    tail = [
         [" · ", ""],
         [f"∂{r}/∂{step.child}", "up"],
         [" = ", ""],
@@ -100,9 +97,11 @@ def _formula(step: Step) -> list[list[str]]:
         [" = ", ""],
         [num(step.contribution), "con"],
     ]
-    if "".join(text for text, _ in pieces) != str(step):  # should trace ever write a step otherwise
-        return [[str(step), ""]]
-    return pieces
+    end = "".join(t for t, _ in tail)
+    if not (text.startswith(head) and text.endswith(end)):  # should trace ever write a step otherwise
+        return [[text, ""]]
+    local = text[len(head) : len(text) - len(end)]
+    return [[f"∂{r}/∂{step.parent}", "con"], [" += ", ""], [local, "loc"], *tail]
 
 
 @dataclass(frozen=True)
@@ -130,7 +129,7 @@ def _edges(order: list[Value]) -> list[_Edge]:
 # ---------------------------------------------------------------------------------------------
 
 _FONT = 22  # points, for every label of the drawing
-_MIN_PX = 17  # the smallest the drawing's text is shown, in pixels: a larger graph scrolls instead
+_MIN_PX = 20  # the smallest the drawing's text is shown, in pixels: a larger graph scrolls instead
 _TOKEN = "agtPREFIX_"  # stands for the per-display prefix in the SVG's ids until a page is made
 _NODE_LINE = re.compile(r"^(\s*)(n\d+)(op)? \[(.*)\]$")
 _EDGE_LINE = re.compile(r"^(\s*)(n\d+)(op)? -> (n\d+)(op)?$")
@@ -157,8 +156,8 @@ def _dot_source(order: list[Value], names: dict[int, str], widest: dict[int, str
     # Large bold text and short edges: the drawing is scaled to the page's width, so text that is large
     # next to the fixed gaps between ranks comes out large on the screen (bold is measured by the layout).
     g.node_attr.update(fontname="Helvetica-Bold", fontsize=str(_FONT))
-    g.graph_attr.update(ranksep="0.3", nodesep="0.15", fontname="Helvetica-Bold", fontsize="18")  # layers
-    g.edge_attr.update(penwidth="2")
+    g.graph_attr.update(ranksep="0.5", nodesep="0.15", fontname="Helvetica-Bold", fontsize="18")  # layers
+    g.edge_attr.update(penwidth="2", arrowsize="1.2")
     slots: dict[tuple[int, int], list[int]] = {}  # (parent, child) → the argument numbers, in order
     for e in reversed(edges):  # reversed: children first to last, as viz writes the edges
         slots.setdefault((e.parent, e.child), []).append(e.k)

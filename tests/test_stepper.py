@@ -2,14 +2,19 @@
 
 The oracles: trace's steps (the numbers and formulas the page must show), the engine's own backward
 pass and the chapter's answer key (the gradients that must appear once all shares have arrived),
-calculus by hand for x·x (two shares of x), Chromium running the page's script (what a student
-sees after pressing Next k times), and matplotlib's mathtext parser (the LaTeX is well formed).
+calculus by hand for x·x + 3x (three shares of x) and for Example 2's loss written out as its formula
+(two shares of ŷ), Chromium running the page's script (what a student sees after pressing Next k
+times), and matplotlib's mathtext parser (the LaTeX is well formed).
+
+Examples 1 and 2 compute their loss as one node (the chapter's ∂L/∂z2 = 2(ŷ − y) and ∂L/∂z = σ(z) − y
+in one step), so no node of theirs is used by two paths: the tests that need one build it here.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
 import re
 import select
@@ -24,6 +29,7 @@ from typing import ClassVar
 import pytest
 
 from autograd_tiny import MLP, Value
+from autograd_tiny import functional as F
 from autograd_tiny.examples import example1, example2
 from autograd_tiny.expr import evaluate
 from autograd_tiny.stepper import LaTeX, Stepper, derivation_latex, latex_name, step_through
@@ -105,13 +111,39 @@ def _square_plus():
     return x, y
 
 
+def _bce_by_hand():
+    """Example 2 (x = 2, w = 1, b = −1, y = 0) with its loss written out as the chapter's formula,
+    L = −[y log ŷ + (1 − y) log(1 − ŷ)] with ŷ = σ(z): ŷ is used by both logs, so it gets two shares,
+    1/(1 − ŷ) = 1 + e = 3.71828 from log(1 − ŷ) and 0 from y log ŷ (y = 0)."""
+    x, w, b, y = Value(2.0, "x"), Value(1.0, "w"), Value(-1.0, "b"), 0.0
+    z = F.affine([w], [x], b)
+    z.label = "z"
+    y_hat = z.sigmoid()
+    y_hat.label = "ŷ"
+    L = -(y * y_hat.log() + (1 - y) * (1 - y_hat).log())
+    L.label = "L"
+    L.backward()
+    return {"x": x, "w": w, "b": b, "z": z, "ŷ": y_hat, "L": L}
+
+
+# Example 1's backward pass sends the gradient along each edge that ends in a Value once: L → z2,
+# z2 → w2, a1, b2, a1 → z1, z1 → w1, x, b1 (the target 10 is a constant inside its op: no step).
+EXAMPLE_1_STEPS = 8
+
+
 # ---------------------------------------------------------------------------------------------
 # The step data: trace's steps, with each node's gradient filling in.
 # ---------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "make", [lambda: example1().root, lambda: example2().root, lambda: _square_plus()[1]]
+    "make",
+    [
+        lambda: example1().root,
+        lambda: example2().root,
+        lambda: _square_plus()[1],
+        lambda: _bce_by_hand()["L"],
+    ],
 )
 def test_the_page_shows_exactly_traces_steps(make, dot_program):
     root = make()
@@ -129,6 +161,9 @@ def test_the_page_shows_exactly_traces_steps(make, dot_program):
         )
         assert got["text"] == str(want)
         assert "".join(text for text, _ in got["formula"]) == str(want)  # the coloured pieces read the same
+        roles = dict(reversed(got["formula"]))  # each text's role: the local derivative is coloured as such
+        assert roles[f"∂{want.root}/∂{want.parent}"] == "con" and roles[f"∂{want.root}/∂{want.child}"] == "up"
+        assert [c for _, c in got["formula"]].count("loc") == 2  # its formula and its number
         parts = " ".join(text for text, _ in got["parts"])
         assert f"upstream  ∂{want.root}/∂{want.child} = {num(want.upstream)}" in parts
         assert f"local  ∂{want.child}/∂{want.parent} = " in parts and parts.count(num(want.local)) >= 1
@@ -148,6 +183,27 @@ def test_example_1_gradients_arrive_as_the_chapter_computes_them(dot_program):
     # the chapter's order: ∂L/∂z2 before ∂L/∂w2 before δ1 = ∂L/∂z1 before ∂L/∂w1
     order = [st["parent"] for st in s.steps]
     assert order.index("z2") < order.index("w2") < order.index("z1") < order.index("w1")
+    assert len(s) == EXAMPLE_1_STEPS == len(trace(ex.root).steps)
+    # the loss is one node: its first step is the chapter's ∂L/∂z2 = 2(ŷ − y) = 2 · (7 − 10) = −6
+    first = s.steps[0]
+    assert (first["parent"], first["child"], first["local"], first["total"]) == ("z2", "L", -6.0, -6.0)
+    assert ["2·(z2 − 10)", "loc"] in first["formula"]
+    assert "(ŷ − 10)²" in s.dot  # the loss's op is drawn with its target inside, as trace and viz draw it
+
+
+def test_example_2s_loss_is_one_step_as_in_the_chapter(dot_program):
+    ex = example2()
+    s = step_through(ex.root)
+    assert [st["parent"] for st in s.steps] == ["z", "w", "x", "b"]  # the constant target 0 has no step
+    first = s.steps[0]
+    # ∂L/∂z = σ(z) − y = σ(1) − 0, in one step
+    assert first["child"] == "L" and abs(first["local"] - 1 / (1 + math.exp(-1.0))) < 1e-12
+    key = {"z": 0.7311, "w": 1.4622, "b": 0.7311}  # the chapter's key (1.4622 = 2 · 0.7311, rounded first)
+    for st in s.steps:
+        if st["parent"] in key:
+            assert abs(st["total"] - key[st["parent"]]) < 1e-4 and st["total"] == ex.nodes[st["parent"]].grad
+            assert st["complete"] and st["field"] == f"grad {num(st['total'])}"
+    assert "BCE(y = 0)" in s.dot
 
 
 def test_a_node_on_several_paths_shows_each_share_and_then_their_sum(dot_program):
@@ -167,13 +223,19 @@ def test_a_node_on_several_paths_shows_each_share_and_then_their_sum(dot_program
         assert re.search(rf'\bn{st["p"]} -> n{st["c"]}op \[id="{st["edge"]}"', s.dot)
 
 
-def test_example_2s_yhat_gets_two_shares(dot_program):
-    ex = example2()
-    s = step_through(ex.root)
+def test_the_bce_formula_written_out_gives_yhat_two_shares(dot_program):
+    nodes = _bce_by_hand()
+    s = step_through(nodes["L"])
     mine = [st for st in s.steps if st["parent"] == "ŷ"]
-    assert len(mine) == 2 and mine[-1]["total"] == ex.nodes["ŷ"].grad
-    assert mine[0]["field"] == f"grad {num(mine[0]['contribution'])} + ?"
-    assert mine[1]["field"] == f"grad {num(mine[0]['contribution'])} + 0 = {num(ex.nodes['ŷ'].grad)}"
+    assert len(mine) == 2 and mine[-1]["total"] == nodes["ŷ"].grad
+    assert abs(mine[-1]["total"] - (1 + math.e)) < 1e-12  # ∂/∂ŷ of −log(1 − ŷ) = 1/(1 − σ(1)) = 1 + e
+    assert [st["contribution"] for st in mine] == [mine[0]["contribution"], 0.0]  # y log ŷ with y = 0
+    assert mine[0]["field"] == f"grad {num(mine[0]['contribution'])} + ?" == "grad 3.71828 + ?"
+    assert mine[1]["field"] == f"grad {num(mine[0]['contribution'])} + 0 = {num(nodes['ŷ'].grad)}"
+    # the long way round gives Example 2's one-step gradients (the chapter's 0.7311, 1.4622, 0.7311)
+    ex = example2()
+    for name in ("z", "w", "b"):
+        assert abs(nodes[name].grad - ex.nodes[name].grad) < 1e-12
 
 
 def test_many_paths_show_the_running_sum_only(dot_program):
@@ -217,7 +279,7 @@ def test_without_scripts_the_page_shows_the_start(dot_program):
     page = s.html()
     els = _elements(page)
     p = _prefix(page)
-    assert els[f"{p}counter"]["text"] == "step 0 of 9"
+    assert els[f"{p}counter"]["text"] == f"step 0 of {EXAMPLE_1_STEPS}"
     assert els[f"{p}formula"]["text"] == "start: ∂L/∂L = 1"
     last = len(s.trace.rows)
     grads = [el["text"] for key, el in els.items() if re.fullmatch(rf"{p}g\d+", key)]
@@ -251,18 +313,18 @@ def test_the_cli_writes_the_page(tmp_path, dot_program):
         [*exe, "--html", "s.html"], capture_output=True, text=True, cwd=tmp_path, timeout=120
     )
     assert out.returncode == 0, out.stderr
-    assert "wrote s.html" in out.stdout and "∂y/∂x = 7" in out.stdout
+    assert "wrote s.html" in out.stdout and "∂f/∂x = 7" in out.stdout  # the CLI names the root f
     steps = _data((tmp_path / "s.html").read_text(encoding="utf-8"))["steps"]
     root = evaluate("x*x + 3*x", {"x": Value(2.0, "x")})  # the graph the command builds
-    root.label = "y"
+    root.label = "f"
     assert [st["text"] for st in steps] == [str(st) for st in trace(root).steps]
     assert [st["total"] for st in steps if st["parent"] == "x"][-1] == 7.0  # 2x + 3
     bad = subprocess.run([*exe, "--html", "no/such/dir/s.html"], capture_output=True, text=True, cwd=tmp_path)
     assert bad.returncode == 2 and bad.stdout == ""
     assert (
-        bad.stderr.startswith("autograd-tiny: error: cannot write no/such/dir/s.html")
-        and "Traceback" not in bad.stderr
+        bad.stderr.startswith("autograd-tiny: error: --html: cannot write") and "Traceback" not in bad.stderr
     )
+    assert "no/such/dir" in bad.stderr and len(bad.stderr.splitlines()) == 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -302,7 +364,7 @@ def _expected_fields(s: Stepper, k: int) -> dict[int, str]:
     return fields
 
 
-@pytest.mark.parametrize("k", [0, 1, 3, 9])
+@pytest.mark.parametrize("k", [0, 1, 2, EXAMPLE_1_STEPS])
 def test_pressing_next_k_times_in_chromium(k, chromium, tmp_path, dot_program):
     s = step_through(example1().root)
     page = Path(s.save(tmp_path / "steps.html"))
@@ -310,7 +372,7 @@ def test_pressing_next_k_times_in_chromium(k, chromium, tmp_path, dot_program):
     p = _prefix(dom)
     els = _elements(dom)
     assert els[f"{p}root"]["attrs"]["data-step"] == str(k)
-    assert els[f"{p}counter"]["text"] == f"step {k} of 9"
+    assert els[f"{p}counter"]["text"] == f"step {k} of {EXAMPLE_1_STEPS}"
     highlighted = [i for i, el in els.items() if "cur-edge" in el["attrs"].get("class", "").split()]
     if k == 0:
         assert els[f"{p}formula"]["text"] == "start: ∂L/∂L = 1" and highlighted == []
@@ -324,14 +386,16 @@ def test_pressing_next_k_times_in_chromium(k, chromium, tmp_path, dot_program):
         assert "current" in els[f"{p}op{st['c']}"]["attrs"]["class"].split()
     for i, text in _expected_fields(s, k).items():
         assert els[f"{p}g{i}"]["text"] == text
-    assert ("disabled" in els[f"{p}next"]["attrs"]) == (k == 9)
+    assert ("disabled" in els[f"{p}next"]["attrs"]) == (k == EXAMPLE_1_STEPS)
     assert ("disabled" in els[f"{p}prev"]["attrs"]) == (k == 0)
-    if k == 3:
-        assert els[f"{p}formula"]["text"] == "∂L/∂w2 += a1 · ∂L/∂z2 = 2 · (−6) = −12"  # the chapter's step
+    if k == 1:  # the chapter's ∂L/∂z2 = 2(ŷ − y) = 2 · (7 − 10)
+        assert els[f"{p}formula"]["text"] == "∂L/∂z2 += 2·(z2 − 10) · ∂L/∂L = −6 · 1 = −6"
+    if k == 2:  # the chapter's ∂L/∂w2 = a1 · δ2
+        assert els[f"{p}formula"]["text"] == "∂L/∂w2 += a1 · ∂L/∂z2 = 2 · (−6) = −12"
 
 
 def test_a_partly_arrived_gradient_in_chromium(chromium, tmp_path, dot_program):
-    s = step_through(example2().root)
+    s = step_through(_bce_by_hand()["L"])
     page = Path(s.save(tmp_path / "steps.html"))
     first, second = [j + 1 for j, st in enumerate(s.steps) if st["parent"] == "ŷ"]
     yhat = s.steps[first - 1]["p"]
@@ -392,7 +456,9 @@ class _DevTools:
             "sessionId"
         ]
         self.send("Runtime.enable")
-        wait = "document.readyState === 'complete'" + (" && !!document.querySelector('[data-ready]')" * ready)
+        # the new tab is about:blank (and "complete") until the page's address has been committed
+        wait = f"location.href === {json.dumps(url)} && document.readyState === 'complete'"
+        wait += " && !!document.querySelector('[data-ready]')" * ready
         for _ in range(200):
             if self.js(wait):
                 return
@@ -448,10 +514,12 @@ def test_buttons_and_keys_in_chromium(browser, tmp_path, dot_program):
     def click(button):
         browser.js(f"document.getElementById('{p}{button}').click()")
 
+    n = EXAMPLE_1_STEPS
+
     def at(k):
         if k == 0:
-            return ["step 0 of 9", "start: ∂L/∂L = 1", []]
-        return [f"step {k} of 9", s.steps[k - 1]["text"], [p + s.steps[k - 1]["edge"]]]
+            return [f"step 0 of {n}", "start: ∂L/∂L = 1", []]
+        return [f"step {k} of {n}", s.steps[k - 1]["text"], [p + s.steps[k - 1]["edge"]]]
 
     assert state() == at(0)
     for k in (1, 2, 3):
@@ -464,13 +532,13 @@ def test_buttons_and_keys_in_chromium(browser, tmp_path, dot_program):
     click("prev")
     assert state() == at(3)
     browser.key("End")
-    assert state() == at(9)
+    assert state() == at(n)
     click("next")  # disabled at the end: nothing changes
-    assert state() == at(9)
+    assert state() == at(n)
     click("first")
     assert state() == at(0)
     click("last")
-    assert state() == at(9)
+    assert state() == at(n)
     browser.key("Home")
     assert state() == at(0)
     # what a student sees: the highlight is drawn in orange, thick; the formula is large
@@ -486,8 +554,9 @@ def test_buttons_and_keys_in_chromium(browser, tmp_path, dot_program):
 
 
 def test_the_drawings_text_is_readable_in_chromium(browser, tmp_path, dot_program):
-    for ex in (example1(), example2()):
-        page = Path(step_through(ex.root).save(tmp_path / f"{ex.name}.html"))
+    for name, root in (("example1", example1().root), ("example2", example2().root),
+                       ("bce_by_hand", _bce_by_hand()["L"])):  # fmt: skip
+        page = Path(step_through(root).save(tmp_path / f"{name}.html"))
         browser.open(page.as_uri())
         heights = browser.js(
             "Array.from(document.querySelectorAll('svg text')).map(t => t.getBoundingClientRect().height)"
@@ -496,25 +565,27 @@ def test_the_drawings_text_is_readable_in_chromium(browser, tmp_path, dot_progra
 
 
 def test_two_steppers_on_one_page_do_not_clash(browser, tmp_path, dot_program):
-    a, b = step_through(example1().root), step_through(example2().root)
+    a, b = step_through(example1().root), step_through(_bce_by_hand()["L"])
     page = tmp_path / "two.html"
     page.write_text(f"<!DOCTYPE html><html><body>{a.html()}{b.html()}</body></html>", encoding="utf-8")
     browser.open(page.as_uri())
     pa, pb = browser.js("Array.from(document.querySelectorAll('[data-prefix]')).map(e => e.dataset.prefix)")
     counter = "document.getElementById('{}counter').textContent"
     browser.js(f"document.getElementById('{pa}next').click()")
-    assert browser.js(counter.format(pa)) == "step 1 of 9"
-    assert browser.js(counter.format(pb)) == "step 0 of 12"
+    n, m = EXAMPLE_1_STEPS, len(b)
+    assert m == 12  # the written-out BCE: 11 edges into Values, ŷ's two among them (constants have none)
+    assert browser.js(counter.format(pa)) == f"step 1 of {n}"
+    assert browser.js(counter.format(pb)) == f"step 0 of {m}"
     browser.js(f"document.getElementById('{pb}root').focus()")  # keys go to the stepper that has focus
     browser.key("End")
-    assert browser.js(counter.format(pb)) == "step 12 of 12"
-    assert browser.js(counter.format(pa)) == "step 1 of 9"
+    assert browser.js(counter.format(pb)) == f"step {m} of {m}"
+    assert browser.js(counter.format(pa)) == f"step 1 of {n}"
     assert browser.js("document.querySelectorAll('.cur-edge').length") == 2
 
 
 def test_a_notebook_may_run_the_script_away_from_the_output(browser, tmp_path, dot_program):
     """Jupyter's classic notebook puts the output's HTML in place and runs each script in <head>."""
-    s = step_through(example2().root)
+    s = step_through(_bce_by_hand()["L"])
     blank = tmp_path / "notebook.html"
     blank.write_text(
         "<!DOCTYPE html><html><head></head><body><p>a notebook</p></body></html>", encoding="utf-8"
@@ -579,12 +650,28 @@ def test_example_1_derivation_in_the_chapters_notation():
 
 
 def test_shares_are_summed_in_the_derivation():
-    ex = example2()
-    latex = derivation_latex(trace(ex.root))
+    nodes = _bce_by_hand()
+    latex = derivation_latex(trace(nodes["L"]))
     _parses(latex)
     assert latex.count(r"\frac{\partial {L}}{\partial {\hat{y}}} &\mathrel{+}=") == 2
     total = r"\Rightarrow \frac{\partial {L}}{\partial {\hat{y}}} &= 3.71828 + 0 = "
-    assert total + f"{ex.nodes['ŷ'].grad:.6g}" in latex  # the shares' sum is the engine's gradient
+    assert total + f"{nodes['ŷ'].grad:.6g}" in latex  # the shares' sum is the engine's gradient
+    assert f"{1 + math.e:.6g}" == f"{nodes['ŷ'].grad:.6g}"  # and 1/(1 − σ(1)) = 1 + e by hand
+    assert latex.count(r"\frac{\partial {L}}{\partial {x}} &=") == 1  # a single path: no sum
+
+
+def test_example_2_derivation_is_one_step_to_delta():
+    ex = example2()
+    latex = derivation_latex(trace(ex.root))
+    _parses(latex)
+    assert r"\delta = \frac{\partial {L}}{\partial {z}} &= \sigma({z}) \cdot" in latex  # σ(z) − y, y = 0
+    for name in ("z", "w", "b"):  # the chapter's 0.7311, 1.4622, 0.7311
+        line = next(
+            li for li in latex.split("\n") if rf"\frac{{\partial {{L}}}}{{\partial {{{name}}}}} &=" in li
+        )
+        assert line.removesuffix(r" \\").endswith(f"= {ex.nodes[name].grad:.6g}")
+    assert r"\mathrel{+}=" not in latex and r"\hat{y}" not in latex  # no node on two paths, no ŷ node
+    assert str(trace(ex.root).to_latex()) == latex and isinstance(trace(ex.root).to_latex(), LaTeX)
 
 
 def test_mlp_names_read_as_the_chapter_writes_them():
