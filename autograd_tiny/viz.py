@@ -65,10 +65,20 @@ def _wasm_render(source: str, fmt: str, engine: str) -> bytes:
         raise GraphvizNotFound(INSTALL_HINT) from None
 
 
+def _round_all(match: re.Match[str]) -> str:
+    """A path's or polygon's coordinates to whole points (a point is a pixel or less on screen)."""
+    return re.sub(r"-?\d+\.\d+", lambda m: str(round(float(m.group()))), match.group())
+
+
 def _fit_to_width(svg: str) -> str:
-    """The SVG with a style that shrinks it to the width of the notebook (never wider than its own
-    size, the height following), so a large graph needs no scrollbar."""
-    return re.sub(r"<svg\b", '<svg style="max-width: 100%; height: auto"', svg, count=1)
+    """The SVG for a notebook: with a style that shrinks it to the notebook's width (never wider than
+    its own size, the height following), so a large graph needs no scrollbar; and small, so a
+    notebook that stores it stays small: no comments, no tooltips (DOT's node names), coordinates
+    of lines in whole points."""
+    svg = re.sub(r"<svg\b", '<svg style="max-width: 100%; height: auto"', svg, count=1)
+    svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
+    svg = re.sub(r"<title>[^<]*</title>\n?", "", svg)
+    return re.sub(r' (?:d|points)="[^"]*"', _round_all, svg)
 
 
 class Drawing(graphviz.Digraph):
@@ -444,7 +454,7 @@ def draw_dot(
         rankdir = _choose_rankdir([(d[0], d[1], d[2]) for d in drawn], edges)
     edge_attr = {"fontname": FONT}
     if member:  # many arrows between layers: thin and grey, so the boxes stay readable
-        edge_attr.update(color="#00000066", penwidth="0.8", arrowsize="0.6")
+        edge_attr.update(color="#999999", penwidth="0.8", arrowsize="0.6")
     largest = max((abs(g) for g in grads.values() if math.isfinite(g)), default=0.0)
     g = Drawing(
         format=format,
@@ -479,7 +489,10 @@ def draw_dot(
     for node_name, attrs in loose:
         g.node(node_name, **attrs)
     for a, b in edges:
-        g.edge(a, b)
+        if a.startswith("u") and b.startswith("u"):  # layer to layer, left to right: a plain line
+            g.edge(a, b, arrowhead="none")
+        else:
+            g.edge(a, b)
     return g
 
 

@@ -221,7 +221,7 @@ def test_a_nan_or_infinite_gradient_is_drawn_red_and_the_rest_still_shaded():
     a.grad, b.grad = float("nan"), float("inf")  # what a diverged run can leave behind
     src = to_dot(L, color_by_grad=True)
     assert _fill(src, "a")[0] == _fill(src, "b")[0] == "#f4a582"
-    assert 'fillcolor="#' in src.split("grad 1\"")[1].split("\n")[0]  # L itself keeps its shade
+    assert 'fillcolor="#' in src.split('grad 1"')[1].split("\n")[0]  # L itself keeps its shade
 
 
 def _chain(n):

@@ -98,7 +98,7 @@ def test_digits_rounds_every_number_in_the_drawing():
     src = to_dot(root)
     assert "0.7311" in src and "0.731059" not in src
     assert "0.731059" in to_dot(root, digits=6)
-    assert "grad 0.7\"" in to_dot(root, digits=1)  # z: ∂L/∂z = 0.731059 to 1 digit
+    assert 'grad 0.7"' in to_dot(root, digits=1)  # z: ∂L/∂z = 0.731059 to 1 digit
     x = Value(2.0, "x")
     assert 'label="× 0.3333"' in to_dot(x * (1 / 3))  # constants inside an op are rounded too
     for bad, kind in ((0, ValueError), (18, ValueError), (4.0, TypeError), (True, TypeError)):
