@@ -23,9 +23,9 @@ from autograd_tiny.graph import topological_order
 from autograd_tiny.rules import RULES, to_text
 
 
-def num(x: float) -> str:
-    """A number as a person writes it: 6 significant digits, a true minus sign, no trailing .0."""
-    s = f"{x:.6g}"
+def num(x: float, digits: int = 6) -> str:
+    """A number as a person writes it: ``digits`` significant digits, a true minus sign, no trailing .0."""
+    s = f"{x:.{digits}g}"
     return s.replace("-", "−") if s != "-0" else "0"
 
 
@@ -80,10 +80,10 @@ def _symbol(node: Value, k: int, names: list[str], own: str) -> str:
     return f"{to_text(expr, text, values)}[{i}]"
 
 
-def op_label(node: Value) -> str:
+def op_label(node: Value, digits: int = 6) -> str:
     """How a drawing labels an op: its symbol, with its number constants inside (× 3, − 10, 2 **)."""
     symbol = RULES[node.op].symbol if node.op in RULES and not isinstance(node, CustomOp) else node.op
-    consts = [num(p.data) if isinstance(p, Constant) else None for p in node.parents]
+    consts = [num(p.data, digits) if isinstance(p, Constant) else None for p in node.parents]
     if "{}" in symbol:  # a loss: its target is written into it, (ŷ − 10)², BCE(y = 0)
         return symbol.format(consts[-1] if consts[-1] is not None else "y")
     if len(consts) == 2 and consts[1] is not None:

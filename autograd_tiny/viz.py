@@ -24,9 +24,9 @@ from typing import Any
 
 import graphviz
 
-from autograd_tiny.engine import Constant, CustomOp, Value
+from autograd_tiny.engine import Constant, Value
 from autograd_tiny.graph import topological_order
-from autograd_tiny.rules import RULES
+from autograd_tiny.trace import num, op_label
 
 DRAW_EXTRA = 'pip install "autograd-tiny[draw]"'
 INSTALL_HINT = (
@@ -158,22 +158,7 @@ def _escape(text: str) -> str:
 
 def fmt_number(x: float, digits: int = 4) -> str:
     """A number for a drawing: ``digits`` significant digits, a true minus sign, no trailing .0."""
-    s = f"{x:.{digits}g}"
-    return s.replace("-", "−") if s != "-0" else "0"
-
-
-def _op_text(node: Value, digits: int) -> str:
-    """How a drawing labels an op: its symbol with its number constants inside (× 3, − 10, 2 **),
-    as trace.op_label writes it, with ``digits`` significant digits."""
-    symbol = RULES[node.op].symbol if node.op in RULES and not isinstance(node, CustomOp) else node.op
-    consts = [fmt_number(p.data, digits) if isinstance(p, Constant) else None for p in node.parents]
-    if "{}" in symbol:  # a loss: its target is written into it, (ŷ − 10)², BCE(y = 0)
-        return symbol.format(consts[-1] if consts[-1] is not None else "y")
-    if len(consts) == 2 and consts[1] is not None:
-        return f"{symbol} {consts[1]}"
-    if len(consts) == 2 and consts[0] is not None:
-        return f"{consts[0]} {symbol}"
-    return symbol
+    return num(x, digits)
 
 
 def _grad_colour(g: float, largest: float) -> tuple[str, str]:
@@ -428,7 +413,7 @@ def draw_dot(
         drawn.append((f"n{i}", fields, "", group))
         grads[f"n{i}"] = n.grad
         if n.op:
-            drawn.append((f"n{i}op", None, _op_text(n, digits), group))
+            drawn.append((f"n{i}op", None, op_label(n, digits), group))
     edges: list[tuple[str, str]] = []
     into_neuron: dict[tuple[str, str], None] = {}  # (source, neuron): one arrow, however many weights
     for i, n in enumerate(order):
