@@ -1,0 +1,921 @@
+"""Compile a recorded graph to Python: its forward and backward pass written out as float code.
+
+The engine builds a graph of Value nodes and walks it. ``to_python(root, inputs)`` writes the same
+computation out as a Python function of the inputs' numbers, one line per node of the forward pass
+and one line per chain-rule step of the backward pass, named in the chapter's notation:
+
+    z2 = dot([w2], [a1]) + b2  # z2 = w2·a1 + b2
+    ...
+    dL_dw2 += a1 * dL_dz2  # ∂z2/∂w2 = a1
+
+Each forward line and each local derivative is the rule table's own expression (``rules.py``) on
+the same float functions, and every gradient starts at 0 and receives ``local * upstream`` in the
+engine's order (reverse topological order), so ``compile(root, inputs)`` returns exactly the
+engine's numbers, bit for bit, only faster: no nodes are made and nothing is looked up.
+
+What is compiled is the *recorded* graph: the function computes, for new input numbers, what that
+graph computes. Python code with an ``if`` on a value can build a different graph for other numbers;
+``Compiled.check(root, inputs)`` compares a fresh graph with the recorded one (ops, wiring,
+constants) and raises a ValueError naming the first difference, and ``compile(f, example_inputs)``
+compiles a function of Values and, by default, makes that check on every call. (ReLU's derivative
+step(z) depends on the data but not the structure: it is computed, like every local derivative.)
+
+Numbers: a Constant (the 10 of ``z2 - 10``) and a leaf that is not an input are written as
+literals, and their derivatives are never computed; neither is any gradient that no input needs.
+A value or gradient that is not finite, or a domain error, makes ``Compiled`` run the engine on the
+recorded graph, so the error is the engine's own, naming the op.
+
+``compile_batch`` compiles a training loss over many examples: one function per example structure
+(reused for every example and step), one for the loss on top, accumulated in the engine's order.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import keyword
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from autograd_tiny import rules
+from autograd_tiny.engine import OPS, Constant, CustomOp, Value, finite, lift
+from autograd_tiny.graph import topological_order
+from autograd_tiny.trace import num
+
+__all__ = ["Compiled", "CompiledBatch", "compile", "compile_batch", "to_python"]
+
+# names generated code uses besides the nodes': they cannot name a node
+_RESERVED = frozenset(rules.FLOAT_MATH) | {
+    "isfinite",
+    "OverflowError",
+    "params",
+    "data",
+    "saved",
+    "seeds",
+    "grads",
+}
+_LINE = 100  # wrap long lists of names (the zero-initialised gradients) at about this width
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking what is compiled.
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_root(root: object) -> Value:
+    """``root`` as a Value, or a TypeError."""
+    if not isinstance(root, Value):
+        raise TypeError(f"compile: root must be a Value (the output of a graph), got {type(root).__name__}")
+    return root
+
+
+def _check_inputs(inputs: object, what: str = "inputs") -> list[Value]:
+    """The inputs as a list of distinct leaf Values, or a clear error."""
+    if isinstance(inputs, (Value, str, bytes)) or not isinstance(inputs, Sequence):
+        raise TypeError(f"compile: {what} must be a list of Values, got {type(inputs).__name__}")
+    out = list(inputs)
+    seen: set[int] = set()
+    for k, v in enumerate(out):
+        if not isinstance(v, Value):
+            raise TypeError(f"compile: {what}[{k}] must be a Value, got {type(v).__name__}")
+        if isinstance(v, Constant):
+            raise ValueError(
+                f"compile: {what}[{k}] is a constant the graph lifted from a number, not an input"
+            )
+        if v.parents:
+            raise ValueError(
+                f"compile: {what}[{k}] ({v.label or v.op}) is computed by {v.op}: an input must be a leaf "
+                "(a Value made from a number)"
+            )
+        if id(v) in seen:
+            raise ValueError(f"compile: {what}[{k}] ({v.label or 'unlabelled'}) is listed twice")
+        seen.add(id(v))
+    return out
+
+
+def _refuse_custom(order: Sequence[Value]) -> None:
+    """A ValueError naming the first op made by ``Value.from_op``: its rule is not in the table."""
+    for n in order:
+        if isinstance(n, CustomOp) or (n.parents and n.op not in rules.RULES):
+            raise ValueError(
+                f"compile: the graph contains the op {n.op!r} made with Value.from_op; only the ops of "
+                "the rule table (rules.TABLE) can be written as code: its derivative is known only as numbers"
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# The recorded structure: what a fresh graph is compared with, and how the engine is replayed.
+# ---------------------------------------------------------------------------------------------
+
+Entry = tuple  # ("input", k) | ("leaf", repr) | ("constant", repr) | ("op", name, parent positions)
+
+
+def _record(order: Sequence[Value], inputs: Sequence[Value]) -> list[Entry]:
+    """The graph as a list of entries, one per node in topological order (leaves included)."""
+    pos = {id(n): i for i, n in enumerate(order)}
+    which = {id(v): k for k, v in enumerate(inputs)}
+    out: list[Entry] = []
+    for n in order:
+        if n.parents:
+            out.append(("op", n.op, tuple(pos[id(p)] for p in n.parents)))
+        elif id(n) in which:
+            out.append(("input", which[id(n)]))
+        else:  # repr keeps every bit (and the sign of a zero), so equal strings are equal numbers
+            out.append(("constant" if isinstance(n, Constant) else "leaf", repr(n.data)))
+    return out
+
+
+def _describe(entry: Entry, labels: Sequence[str], names: Sequence[str]) -> str:
+    """One entry in words: 'relu(z1)', 'the constant 10.0', 'input w1'."""
+    if entry[0] == "op":
+        return f"{entry[1]}({', '.join(labels[i] or f'node {i}' for i in entry[2])})"
+    if entry[0] == "input":
+        return f"input {names[entry[1]]}"
+    return f"the {'constant' if entry[0] == 'constant' else 'fixed leaf'} {entry[1]}"
+
+
+def _first_difference(
+    old: Sequence[Entry], new: Sequence[Entry], labels: Sequence[str], new_labels: Sequence[str],
+    names: Sequence[str],
+) -> str | None:  # fmt: skip
+    """How two recorded graphs differ first, in words, or None if they are the same."""
+    for i, (a, b) in enumerate(zip(old, new)):  # noqa: B905 (the lengths are compared below)
+        if a != b:
+            where = labels[i] or new_labels[i] or f"node {i}"
+            return (
+                f"node {i} ({where}) is {_describe(b, new_labels, names)} here but "
+                f"{_describe(a, labels, names)} in the compiled graph"
+            )
+    if len(old) != len(new):
+        return f"the compiled graph has {len(old)} nodes, this one {len(new)}"
+    return None
+
+
+def _replay(
+    entries: Sequence[Entry], labels: Sequence[str], xs: Sequence[float], n_inputs: int
+) -> tuple[list[Value], list[float]]:
+    """Run the recorded graph through the engine at new input numbers: its nodes and gradients.
+
+    Used when compiled code stops (a domain error or a number that is not finite), so the error a
+    user sees is the engine's own, naming the op; fresh leaves are made, so no ``.grad`` changes.
+    """
+    nodes: list[Value] = []
+    inputs: list[Value | None] = [None] * n_inputs
+    for entry, label in zip(entries, labels, strict=True):
+        kind = entry[0]
+        if kind == "input":
+            v = Value(xs[entry[1]], label)
+            inputs[entry[1]] = v
+        elif kind == "leaf":
+            v = Value(float(entry[1]), label)
+        elif kind == "constant":
+            v = lift(float(entry[1]), "a compiled graph")
+        else:
+            ps = [nodes[i] for i in entry[2]]
+            # a division goes through the operator, whose error names the zero divisor
+            v = ps[0] / ps[1] if entry[1] == "div" else OPS[entry[1]](*rules.RULES[entry[1]].split(ps))
+            v.label = label
+        nodes.append(v)
+    nodes[-1].backward()
+    return nodes, [v.grad if v is not None else 0.0 for v in inputs]
+
+
+# ---------------------------------------------------------------------------------------------
+# Names: labels made into Python identifiers, and labels as the chapter writes them.
+# ---------------------------------------------------------------------------------------------
+
+
+def identifier(label: str) -> str:
+    """A label as a Python name: 'W1[0,1]' → 'W1_0_1', 'ŷ−y' → 'ŷ_y'; '' if nothing usable is left."""
+    s = unicodedata.normalize("NFKC", label)  # Python reads ﬁ as fi: names are compared in this form
+    s = re.sub(r"\W+", "_", s).strip("_")
+    if s[:1].isdigit():
+        s = "_" + s
+    if keyword.iskeyword(s):
+        s += "_"
+    return s if s.isidentifier() else ""
+
+
+def _wrap(text: str) -> str:
+    """A name inside a formula, parenthesised if it has an operator in it: 2·(ŷ−y)."""
+    return f"({text})" if any(c in text for c in "+−-*/·^ ") and not text.startswith("−") else text
+
+
+class _Names:
+    """Unique identifiers (for code) and display labels (for comments) of the nodes of one function."""
+
+    def __init__(self, reserved: set[str]) -> None:
+        self.used = set(_RESERVED) | reserved
+        self.code: dict[int, str] = {}
+        self.shown: dict[int, str] = {}
+
+    def fresh(self, base: str, index: int | None = None) -> str:
+        """``base``, or base_<index> (then more underscores) if that name is taken."""
+        name = base
+        if name in self.used and index is not None:
+            name = f"{base}_{index}"
+        while name in self.used:
+            name += "_"
+        self.used.add(name)
+        return name
+
+    def add(self, node: Value, index: int, shared: set[str], base: str | None = None) -> str:
+        """Name a node: its label as an identifier (or ``base``), t<index> if it has none."""
+        name = self.fresh(base or identifier(node.label) or f"t{index}", index)
+        self.code[id(node)] = name
+        if base:
+            self.shown[id(node)] = name
+        elif node.label:
+            self.shown[id(node)] = f"{node.label}#{index}" if node.label in shared else node.label
+        else:
+            self.shown[id(node)] = name
+        return name
+
+
+def _shared_labels(nodes: Sequence[Value]) -> set[str]:
+    """Labels that more than one of these nodes carries (shown with #index, as trace does)."""
+    seen: set[str] = set()
+    shared: set[str] = set()
+    for n in nodes:
+        if n.label:
+            (shared if n.label in seen else seen).add(n.label)
+    return shared
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing the lines.
+# ---------------------------------------------------------------------------------------------
+
+
+class _Writer:
+    """The forward and backward lines of a piece of a graph.
+
+    ``order``: the op nodes to compute, parents first. ``names``: identifiers of those nodes and of
+    the nodes whose numbers are arguments. Any other leaf is a literal. ``wrt``: the nodes whose
+    gradients are wanted; a gradient is computed for a node only if some path leads from it to one
+    of them. ``start``: the first value of a gradient (0.0 unless given: a seed or an accumulator).
+    """
+
+    def __init__(
+        self,
+        order: Sequence[Value],
+        names: _Names,
+        wrt: Sequence[Value],
+        start: dict[int, str],
+        d: str,
+    ) -> None:
+        self.order, self.names, self.d = order, names, d
+        self.forward: list[str] = []
+        self.backward: list[str] = []
+        self.steps = 0
+        self.values = [names.code[id(n)] for n in order]  # every forward value, for the finite check
+        wanted = {id(v) for v in wrt}
+        # needs: the nodes through which a gradient reaches an input (a forward sweep over the order)
+        self.needs = set(wanted)
+        for n in order:
+            if any(id(p) in self.needs for p in n.parents):
+                self.needs.add(id(n))
+        self.grad: dict[int, str] = {}
+        for n in [*reversed(order), *wrt]:
+            if id(n) in self.needs and id(n) not in self.grad:
+                self.grad[id(n)] = names.fresh(f"{d}_d{names.code[id(n)]}")
+        self.start = {k: start.get(k, "0.0") for k in self.grad}
+        for n in order:
+            self.forward.append(self._forward(n))
+        for n in reversed(order):
+            if id(n) in self.grad:
+                self.backward.extend(self._backward(n))
+
+    # operands -----------------------------------------------------------------------------------
+
+    def code(self, node: Value) -> str:
+        """A node's number in code: its variable, or a literal for a constant or fixed leaf."""
+        return self.names.code.get(id(node)) or repr(node.data)
+
+    def shown(self, node: Value) -> str:
+        """A node in a comment: its label, or its number."""
+        return self.names.shown.get(id(node)) or (node.label if node.label else num(node.data))
+
+    def _operands(self, rule: rules.Rule, groups: list[Any], y: str | None) -> tuple[dict, dict, dict]:
+        """The rule's input names as code, as text and (for constants) as numbers to fold in."""
+        code: dict[str, str] = {} if y is None else {"y": y}
+        text: dict[str, str] = {}
+        values: dict[str, float] = {}
+        for name, vec, g in zip(rule.names, rule.vectors, groups, strict=True):
+            if vec:
+                code[name] = "[" + ", ".join(self.code(p) for p in g) + "]"
+                shown = [self.shown(p) for p in g]
+                if len(shown) > 4:
+                    shown = [shown[0], shown[1], "…", shown[-1]]
+                text[name] = _wrap(shown[0]) if len(g) == 1 else "(" + ", ".join(shown) + ")"
+            elif id(g) in self.names.code or (g.label and not isinstance(g, Constant)):
+                code[name] = self.code(g)
+                text[name] = _wrap(self.shown(g))
+            else:  # a number: its value is folded into the formula, as trace does (2·u, not v·u^(v−1))
+                code[name] = repr(g.data)
+                values[name] = g.data
+        return code, text, values
+
+    # lines --------------------------------------------------------------------------------------
+
+    def _forward(self, n: Value) -> str:
+        """y = <the rule's forward expression>  # y = <the same as the chapter writes it>."""
+        rule = rules.RULES[n.op]
+        code, text, values = self._operands(rule, rule.split(n.parents), None)
+        name = self.names.code[id(n)]
+        formula = rules.to_text(rule.forward, text, values)
+        return f"{name} = {rules.to_python(rule.forward, code)}  # {self.shown(n)} = {formula}"
+
+    def _backward(self, n: Value) -> list[str]:
+        """One line per parent that needs a gradient: ∂L/∂u += ∂y/∂u · ∂L/∂y."""
+        rule = rules.RULES[n.op]
+        groups = rule.split(list(n.parents))
+        code, text, values = self._operands(rule, groups, self.names.code[id(n)])
+        text["y"] = _wrap(self.shown(n))
+        where = rule.split(list(range(len(n.parents))))  # parent k → (input j, element i)
+        place: dict[int, tuple[int, int | None]] = {}
+        for j, g in enumerate(where):
+            for i, k in enumerate(g) if isinstance(g, list) else [(None, g)]:
+                place[k] = (j, i)
+        lines: list[str] = []
+        vectors: dict[int, str] = {}  # input j → the variable holding its vector of derivatives
+        gy = self.grad[id(n)]
+        for k, p in enumerate(n.parents):
+            if id(p) not in self.grad:
+                continue  # a constant, a fixed leaf, or a node from which no input is reached
+            j, i = place[k]
+            expr = rule.derivs[j]
+            if i is None:
+                local = rules.to_python(expr, code)
+                formula = rules.to_text(expr, text, values)
+            else:
+                local, formula = self._element(rule, j, i, groups, code, text, values, vectors, lines, n)
+            gp = self.grad[id(p)]
+            comment = f"  # ∂{_wrap(self.shown(n))}/∂{_wrap(self.shown(p))} = {formula}"
+            if local == "1.0":  # 1·g is g exactly, and a − g is a + (−1)·g exactly (IEEE 754)
+                lines.append(f"{gp} += {gy}{comment}")
+            elif local == "-1.0":
+                lines.append(f"{gp} -= {gy}{comment}")
+            else:
+                step = ast.BinOp(ast.parse(local, mode="eval").body, ast.Mult(), ast.Name(gy))
+                lines.append(f"{gp} += {ast.unparse(step)}{comment}")
+            self.steps += 1
+        return lines
+
+    def _element(
+        self,
+        rule: rules.Rule,
+        j: int,
+        i: int,
+        groups: list[Any],
+        code: dict,
+        text: dict,
+        values: dict,
+        vectors: dict[int, str],
+        lines: list[str],
+        n: Value,
+    ) -> tuple[str, str]:
+        """The local derivative with respect to element i of vector input j, as code and text."""
+        expr = rule.derivs[j]
+        tree = ast.parse(expr, mode="eval").body
+        if isinstance(tree, ast.Name) and tree.id in rule.names:  # ∂(w·x)/∂wᵢ = xᵢ
+            other = groups[rule.names.index(tree.id)][i]
+            return self.code(other), self.shown(other)
+        if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id == "ones":
+            return "1.0", "1"
+        if isinstance(tree, (ast.Constant, ast.UnaryOp)):  # the same number for every element
+            return rules.to_python(expr), rules.to_text(expr)
+        if j not in vectors:  # a vector of derivatives, computed once as the engine does: softmax(u)
+            name = self.names.fresh(f"d{self.names.code[id(n)]}_d{rule.names[j]}")
+            vectors[j] = name
+            lines.append(
+                f"{name} = {rules.to_python(expr, code)}  # ∂{_wrap(self.shown(n))}/∂{rule.names[j]} = "
+                f"{rules.to_text(expr, text, values)}"
+            )
+        return f"{vectors[j]}[{i}]", f"{_wrap(rules.to_text(expr, text, values))}[{i}]"
+
+    def zero_lines(self, skip: set[int]) -> list[str]:
+        """Gradients that start at 0.0 (all but ``skip``), several to a line: a = b = c = 0.0."""
+        zeros = [g for k, g in self.grad.items() if self.start[k] == "0.0" and k not in skip]
+        lines, line = [], ""
+        for g in zeros:
+            if line and len(line) + len(g) + 3 > _LINE - 10:
+                lines.append(line + " = 0.0")
+                line = ""
+            line = f"{line} = {g}" if line else g
+        if line:
+            lines.append(line + " = 0.0")
+        return lines
+
+
+def _finite_check(names: Sequence[str], what: str) -> list[str]:
+    """Lines that stop the function if any of these numbers is not finite (one sum: inf and NaN
+    survive addition, so the sum is finite only if every term is, unless it overflows)."""
+    if not names:
+        return []
+    return [
+        "# a value or gradient that is inf or NaN is refused, as the engine refuses it",
+        f"if not isfinite(sum({_tuple(names)})):",
+        f'    raise OverflowError("{what}: a value or gradient is not finite (or their sum overflows): '
+        'backward() names the op")',
+    ]
+
+
+def _imports(source: str) -> list[str]:
+    """The import lines for the functions of the rule table that ``source`` calls."""
+    code = "\n".join(line.split("  # ", 1)[0] for line in source.splitlines())  # comments left out
+    called = set(re.findall(r"\b(\w+)\(", code)) & set(rules.FLOAT_MATH)
+    modules = {c: getattr(rules.FLOAT_MATH[c], "__module__", "") for c in called}
+    from_math = sorted({"isfinite"} | {c for c in called if modules[c] == "math"})
+    from_rules = sorted(c for c in called if modules[c] == rules.__name__)  # abs and sum are built in
+    lines = [f"from math import {', '.join(from_math)}"]
+    if from_rules:
+        lines += ["", f"from autograd_tiny.rules import {', '.join(from_rules)}"]
+    return lines
+
+
+def _indent(lines: Sequence[str]) -> list[str]:
+    return ["    " + line if line else "" for line in lines]
+
+
+# ---------------------------------------------------------------------------------------------
+# One function of the inputs: to_python and compile.
+# ---------------------------------------------------------------------------------------------
+
+
+def _function(
+    root: Value,
+    inputs: Sequence[Value],
+    name: str,
+    order: Sequence[Value] | None = None,
+    bases: dict[int, str] | None = None,
+) -> tuple[str, int, int]:
+    """The source of ``name(*inputs) -> (root, [gradients])``, and its counts of nodes and steps.
+
+    ``order`` (the op nodes, parents first) defaults to the graph's; ``inputs`` are then leaves.
+    ``compile_batch`` passes the loss's own nodes, with examples' outputs among the inputs (named
+    by ``bases``).
+    """
+    full = topological_order(root)
+    if order is None:
+        _refuse_custom(full)
+        order = [n for n in full if n.parents and n not in set(inputs)]
+    # index as trace numbers its rows (constants left out), so t7 here is n7 there
+    rows = [n for n in full if not isinstance(n, Constant) or n is root]
+    index = {id(n): i for i, n in enumerate(rows)}
+    names = _Names({name})
+    shared = _shared_labels(rows)
+    bases = bases or {}
+    params = [names.add(v, index.get(id(v), k), shared, bases.get(id(v))) for k, v in enumerate(inputs)]
+    for n in order:  # an unlabelled root is y, as the CLI's trace calls it
+        names.add(n, index[id(n)], shared, "y" if n is root and not n.label else None)
+    root_code = names.code.get(id(root))
+    # ∂L/∂…: named after the root's label; an unlabelled root is called y, as the CLI's trace does
+    label = names.shown.get(id(root)) if root.label else "y"
+    d = names.fresh("d" + (identifier(root.label) or "y"))
+    in_graph = {id(n) for n in full}
+    w = _Writer(order, names, [v for v in inputs if id(v) in in_graph], {id(root): "1.0"}, d)
+    body = [
+        f'"""{label} and its gradient with respect to {", ".join(params) or "nothing"}, by the chain rule."""'
+    ]
+    body.append("# forward pass: one line per node, parents first")
+    body += w.forward
+    grads = [w.grad.get(id(v), "0.0") for v in inputs]
+    if id(root) in w.grad:
+        body.append(
+            f"# backward pass: ∂{label}/∂u += ∂v/∂u · ∂{label}/∂v for each node v and parent u, "
+            "children first"
+        )
+        body.append(f"{w.grad[id(root)]} = 1.0")
+        body += w.zero_lines({id(root)})
+        body += w.backward
+    body += _finite_check(w.values + [g for g in grads if g != "0.0"], name)
+    body.append(f"return {root_code or repr(root.data)}, [{', '.join(grads)}]")
+    head = f"def {name}({', '.join(params)}):"
+    return "\n".join([head, *_indent(body)]) + "\n", len(order), w.steps
+
+
+def _module(functions: Sequence[str]) -> str:
+    """Generated functions with the imports they need: a file that runs as it is."""
+    source = "\n\n".join(functions)
+    return "\n".join(_imports(source)) + "\n\n\n" + source
+
+
+def _function_name(name: object) -> str:
+    """A valid name for the generated function, or a ValueError."""
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise ValueError(f"compile: name must be a Python identifier, got {name!r}")
+    return name
+
+
+def to_python(root: Value, inputs: Sequence[Value], name: str = "f") -> str:
+    """The source of a function of the inputs' numbers that returns (root, [∂root/∂input, ...]).
+
+    One line per node, one per chain-rule step, each with its formula as a comment; the same float
+    expressions as the engine in the engine's order, so the numbers are the engine's, bit for bit.
+    """
+    root = _check_root(root)
+    inputs = _check_inputs(inputs)
+    return _module([_function(root, inputs, _function_name(name))[0]])
+
+
+def _exec(source: str, filename: str) -> dict[str, Any]:
+    """Run generated source in a namespace of its own and return that namespace."""
+    namespace: dict[str, Any] = {"__name__": "autograd_tiny.compiled"}
+    exec(builtins.compile(source, filename, "exec"), namespace)
+    return namespace
+
+
+class Compiled:
+    """A recorded graph compiled to Python: call it with the inputs' numbers for (root, gradients).
+
+    ``.source`` is the code; the numbers are the engine's, bit for bit. ``check(root, inputs)``
+    refuses a graph whose structure differs from the compiled one.
+    """
+
+    def __init__(
+        self,
+        root: Value,
+        inputs: Sequence[Value],
+        name: str = "f",
+        function: Callable[..., Value] | None = None,
+        check: bool = False,
+    ) -> None:
+        """Compile the graph of ``root`` as a function of ``inputs`` (use ``compile``)."""
+        root = _check_root(root)
+        inputs = _check_inputs(inputs)
+        self.name = _function_name(name)
+        function_source, self.nodes, self.steps = _function(root, inputs, self.name)
+        self.source = _module([function_source])
+        self._fn = _exec(self.source, f"<compiled {self.name}>")[self.name]
+        order = topological_order(root)
+        self._entries = _record(order, inputs)
+        self._labels = [n.label for n in order]
+        self.input_names = [v.label for v in inputs]
+        self._params = self.source.split(f"def {self.name}(", 1)[1].split(")", 1)[0]
+        self._function = function
+        self.checks = bool(check) and function is not None
+
+    def __call__(self, *xs: float) -> tuple[float, list[float]]:
+        """(root, [∂root/∂input for each input]) at these numbers, one per input, in order."""
+        if len(xs) != len(self.input_names):
+            raise TypeError(
+                f"{self.name}() takes {len(self.input_names)} numbers ({self._params}), got {len(xs)}"
+            )
+        values = [
+            finite(x, f"{self.name}: input {i} ({self.input_names[i] or 'unlabelled'})")
+            for i, x in enumerate(xs)
+        ]
+        if self.checks:
+            self._check_function(values)
+        try:
+            return self._fn(*values)
+        except (ArithmeticError, ValueError):
+            # not finite somewhere, or a domain error: the engine says where, in its own words (or,
+            # if the check was only cautious, gives the numbers)
+            nodes, grads = _replay(self._entries, self._labels, values, len(values))
+            return nodes[-1].data, grads
+
+    def _check_function(self, values: Sequence[float]) -> None:
+        """Build the function's graph at these numbers and compare it with the compiled one."""
+        xs = [Value(v, label) for v, label in zip(values, self.input_names, strict=True)]
+        root = self._function(*xs)  # type: ignore[misc]
+        if not isinstance(root, Value):
+            raise TypeError(f"compile: {self.name} must return a Value, got {type(root).__name__}")
+        self.check(root, xs)
+
+    def check(self, root: Value, inputs: Sequence[Value]) -> None:
+        """Raise a ValueError naming the first difference if ``root``'s graph (with ``inputs`` in the
+        places of the compiled inputs) is not the compiled one: its ops, wiring, constants, leaves."""
+        root = _check_root(root)
+        inputs = _check_inputs(inputs)
+        if len(inputs) != len(self.input_names):
+            raise ValueError(
+                f"compile: check got {len(inputs)} inputs, the compiled function has {len(self.input_names)}"
+            )
+        order = topological_order(root)
+        _refuse_custom(order)
+        difference = _first_difference(
+            self._entries, _record(order, inputs), self._labels, [n.label for n in order], self.input_names
+        )
+        if difference:
+            raise ValueError(
+                f"compile: this graph is not the one compiled as {self.name}: {difference}; "
+                "compile it again (the graph depends on the numbers, e.g. through an `if` on a value)"
+            )
+
+    def __repr__(self) -> str:
+        """Compiled f(x, w1, …) → L: 5 nodes, 9 chain-rule steps."""
+        checked = ", checked against its function on every call" if self.checks else ""
+        steps = f"{self.nodes} nodes, {self.steps} chain-rule steps"
+        return f"<Compiled {self.name}({self._params}): {steps}{checked}>"
+
+
+def compile(
+    root: Value | Callable[..., Value],
+    inputs: Sequence[Value] | Sequence[float],
+    name: str | None = None,
+    check: bool = True,
+) -> Compiled:
+    """``compile(root, inputs)``: the recorded graph as a callable of the inputs' numbers.
+
+    ``compile(f, example_inputs)``: build f's graph at these numbers (inputs labelled by f's
+    parameters) and compile it; each call then rebuilds the graph to check that it is the same
+    (``check=False`` skips that, for a function whose graph never depends on its numbers).
+    """
+    if isinstance(root, Value) or not callable(root):
+        return Compiled(_check_root(root), _check_inputs(inputs), _function_name(name or "f"))
+    f = root
+    if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Sequence):
+        raise TypeError(f"compile: example_inputs must be a list of numbers, got {type(inputs).__name__}")
+    try:
+        params = list(inspect.signature(f).parameters)
+    except (TypeError, ValueError):
+        params = []
+    labels = [
+        p if k < len(params) and identifier(p) == p else f"x{k}" for k, p in enumerate(params[: len(inputs)])
+    ]
+    labels += [f"x{k}" for k in range(len(labels), len(inputs))]
+    xs = [
+        Value(finite(x, f"compile: example input {k}"), label)
+        for k, (x, label) in enumerate(zip(inputs, labels, strict=True))
+    ]
+    out = f(*xs)
+    if not isinstance(out, Value):
+        raise TypeError(f"compile: the function must return a Value, got {type(out).__name__}")
+    fname = getattr(f, "__name__", "f")
+    fname = name or (fname if fname.isidentifier() and not keyword.iskeyword(fname) else "f")
+    return Compiled(out, xs, _function_name(fname), function=f, check=check)
+
+
+# ---------------------------------------------------------------------------------------------
+# A loss over many examples: one function per example structure.
+# ---------------------------------------------------------------------------------------------
+
+
+class _Example:
+    """One example's part of a batch graph: its nodes (parents first), outputs and data leaves."""
+
+    def __init__(self, nodes: list[Value], outputs: list[Value], params: dict[int, int]) -> None:
+        self.nodes, self.outputs = nodes, outputs
+        local = {id(n): i for i, n in enumerate(nodes)}
+        self.data: list[Value] = []  # the leaves that are neither parameters nor constants: its x
+        where: dict[int, int] = {}
+        entries = []
+        for n in nodes:
+            refs = []
+            for p in n.parents:
+                if id(p) in local:
+                    refs.append(("node", local[id(p)]))
+                elif id(p) in params:
+                    refs.append(("param", params[id(p)]))
+                elif isinstance(p, Constant):
+                    refs.append(("constant", repr(p.data)))
+                else:
+                    if id(p) not in where:
+                        where[id(p)] = len(self.data)
+                        self.data.append(p)
+                    refs.append(("data", where[id(p)]))
+            entries.append((n.op, tuple(refs)))
+        # examples with equal structures share one pair of functions
+        self.structure = (tuple(entries), tuple(local[id(o)] for o in outputs))
+        self.values = tuple(p.data for p in self.data)
+
+
+class CompiledBatch:
+    """A loss over many examples compiled piece by piece: one forward and one backward function per
+    example structure, reused for every example that has it, and one function for the loss on top.
+
+    Call it with the parameters' numbers: (loss, [∂loss/∂parameter, ...], [each example's outputs]),
+    the engine's numbers bit for bit. The examples' data (their x) are fixed when it is compiled.
+    """
+
+    def __init__(
+        self, root: Value, inputs: Sequence[Value], outputs: Sequence[Sequence[Value] | Value]
+    ) -> None:
+        """Compile (use ``compile_batch``)."""
+        root = _check_root(root)
+        params = _check_inputs(inputs)
+        if isinstance(outputs, (Value, str, bytes)) or not isinstance(outputs, Sequence) or not outputs:
+            raise TypeError(
+                "compile_batch: outputs must be a non-empty list with each example's output node(s)"
+            )
+        groups = [[o] if isinstance(o, Value) else list(o) for o in outputs]
+        order = topological_order(root)
+        _refuse_custom(order)
+        pos = {id(n): i for i, n in enumerate(order)}
+        param_index = {id(p): k for k, p in enumerate(params)}
+        owner = self._owners(groups, pos)
+        ops = [n for n in order if n.parents]
+        top = [n for n in ops if id(n) not in owner]
+        self._check_layout(ops, top, owner, groups, param_index)
+        members: list[list[Value]] = [[] for _ in groups]
+        for n in ops:
+            if id(n) in owner:
+                members[owner[id(n)]].append(n)
+        examples = [_Example(m, g, param_index) for m, g in zip(members, groups, strict=True)]
+        # backward: the examples in reverse order of where the engine's order places them
+        self._backward_order = sorted(range(len(examples)), key=lambda e: -pos[id(members[e][0])])
+
+        # one pair of functions per structure; gradients named ∂L/∂… after the loss (y if unlabelled)
+        d = "d" + (identifier(root.label) or "y")
+        structures: dict[tuple, int] = {}
+        sources: list[str] = []
+        for ex in examples:
+            if ex.structure not in structures:
+                structures[ex.structure] = len(structures)
+                sources += self._example_functions(ex, params, len(structures), d)
+        flat = [o for g in groups for o in g]
+        bases = {id(o): f"ex{e}_{identifier(o.label) or 'out'}" for e, g in enumerate(groups) for o in g}
+        top_source, _, _ = _function(root, [*params, *flat], "loss", order=top, bases=bases)
+        self.source = _module([top_source, *sources])
+        namespace = _exec(self.source, "<compiled batch>")
+        self._top = namespace["loss"]
+        self._forward = [namespace[f"forward_{structures[ex.structure] + 1}"] for ex in examples]
+        self._backward = [namespace[f"backward_{structures[ex.structure] + 1}"] for ex in examples]
+        self._data = [ex.values for ex in examples]
+        self._widths = [len(g) for g in groups]
+        self.structures = len(structures)
+        self.examples_per_structure = [0] * len(structures)
+        for ex in examples:
+            self.examples_per_structure[structures[ex.structure]] += 1
+        self.n_params = len(params)
+        self._entries = _record(order, params)
+        self._labels = [n.label for n in order]
+        self._output_positions = [[pos[id(o)] for o in g] for g in groups]
+
+    @staticmethod
+    def _owners(groups: list[list[Value]], pos: dict[int, int]) -> dict[int, int]:
+        """For each node of an example (its outputs and everything computed on the way to them from
+        leaves), the example's index; a node two examples share is an error."""
+        owner: dict[int, int] = {}
+        for e, g in enumerate(groups):
+            for o in g:
+                if not isinstance(o, Value) or not o.parents:
+                    raise ValueError(
+                        f"compile_batch: example {e}'s outputs must be computed Values (op nodes)"
+                    )
+                if id(o) not in pos:
+                    raise ValueError(
+                        f"compile_batch: an output of example {e} ({o.label or o.op}) is not in the graph "
+                        "of the loss"
+                    )
+            stack = list(g)
+            while stack:
+                n = stack.pop()
+                if id(n) in owner:
+                    if owner[id(n)] != e:
+                        raise ValueError(
+                            f"compile_batch: {n.label or n.op} belongs to examples {owner[id(n)]} and {e}: "
+                            "examples may share only parameters and leaves"
+                        )
+                    continue
+                owner[id(n)] = e
+                stack.extend(p for p in n.parents if p.parents)
+        return owner
+
+    @staticmethod
+    def _check_layout(
+        ops: list[Value],
+        top: list[Value],
+        owner: dict[int, int],
+        groups: list[list[Value]],
+        params: dict[int, int],
+    ) -> None:
+        """Refuse a graph whose engine order could not be kept example by example (ValueError)."""
+        outputs = {id(o) for g in groups for o in g}
+        for n in top:
+            for p in n.parents:
+                if p.parents and id(p) in owner and id(p) not in outputs:
+                    raise ValueError(
+                        f"compile_batch: the loss reads {p.label or p.op}, inside example {owner[id(p)]}: "
+                        "list it among that example's outputs"
+                    )
+        # the engine visits each example's nodes one after another, and the loss's own uses of the
+        # parameters (a penalty Σ p²) before every example: then each example can run as one call
+        span: dict[int, list[int]] = {}
+        last_example = -1
+        for i, n in enumerate(ops):
+            if id(n) in owner:
+                span.setdefault(owner[id(n)], []).append(i)
+                last_example = i
+        for e, at in span.items():
+            if at[-1] - at[0] + 1 != len(at):
+                raise ValueError(
+                    f"compile_batch: example {e}'s nodes are not consecutive in the graph's order"
+                )
+        for i, n in enumerate(ops):
+            if id(n) not in owner and i < last_example and any(id(p) in params for p in n.parents):
+                raise ValueError(
+                    f"compile_batch: the loss uses the parameters ({n.label or n.op}) before the last "
+                    "example's nodes: build the loss from the examples' terms first"
+                )
+
+    @staticmethod
+    def _example_functions(ex: _Example, params: list[Value], k: int, d: str) -> list[str]:
+        """The source of forward_k(params, data) and backward_k(params, data, saved, seeds, grads)."""
+        names = _Names({f"forward_{k}", f"backward_{k}"})
+        shared = _shared_labels([*params, *ex.data, *ex.nodes])
+        pnames = [names.add(p, i, shared) for i, p in enumerate(params)]
+        dnames = [names.add(x, len(params) + i, shared) for i, x in enumerate(ex.data)]
+        for i, n in enumerate(ex.nodes):
+            names.add(n, len(params) + len(ex.data) + i, shared)
+        w = _Writer(ex.nodes, names, params, {}, d)
+        seeds = [w.grad.get(id(o), "_") for o in ex.outputs]
+        for o in ex.outputs:
+            if id(o) in w.grad:
+                w.start[id(o)] = "seed"
+        unpack = [f"{_targets(pnames)} = params"] if pnames else []
+        unpack += [f"{_targets(dnames)} = data"] if dnames else []
+        outs = [names.code[id(o)] for o in ex.outputs]
+        forward = [
+            f"def forward_{k}(params, data):",
+            *_indent([
+                f'"""Structure {k}, forward: the outputs, and the values the backward pass reads."""',
+                *unpack,
+                *w.forward,
+                *_finite_check(w.values, f"forward_{k}"),
+                f"return {_tuple(outs)}, {_tuple(w.values)}",
+            ]),
+        ]  # fmt: skip
+        grads = [w.grad.get(id(p), "_") for p in params]
+        backward = [
+            f"def backward_{k}(params, data, saved, seeds, grads):",
+            *_indent([
+                f'"""Structure {k}, backward: its chain-rule steps added to the gradients, engine order."""',
+                *unpack,
+                f"{_targets(w.values)} = saved",
+                f"{_targets(seeds)} = seeds",
+                *w.zero_lines({id(p) for p in params} | {id(o) for o in ex.outputs}),
+                f"{_targets(grads)} = grads",
+                *w.backward,
+                f"return {_tuple([g if g != '_' else f'grads[{i}]' for i, g in enumerate(grads)])}",
+            ]),
+        ]  # fmt: skip
+        return ["\n".join(forward) + "\n", "\n".join(backward) + "\n"]
+
+    def __call__(self, values: Sequence[float]) -> tuple[float, list[float], list[tuple[float, ...]]]:
+        """(loss, [∂loss/∂parameter], [each example's outputs]) at these parameter numbers."""
+        if (
+            isinstance(values, (str, bytes))
+            or not isinstance(values, Sequence)
+            or len(values) != self.n_params
+        ):
+            raise TypeError(f"compile_batch: call with a list of the {self.n_params} parameters' numbers")
+        params = tuple(finite(v, f"compiled batch: parameter {k}") for k, v in enumerate(values))
+        try:
+            outs, saved = [], []
+            for fwd, data in zip(self._forward, self._data, strict=True):
+                o, s = fwd(params, data)
+                outs.append(o)
+                saved.append(s)
+            flat = [v for o in outs for v in o]
+            loss, grads = self._top(*params, *flat)
+            acc = tuple(grads[: self.n_params])
+            starts = [0]
+            for w in self._widths:
+                starts.append(starts[-1] + w)
+            seeds = grads[self.n_params :]
+            for e in self._backward_order:
+                seed = seeds[starts[e] : starts[e + 1]]
+                acc = self._backward[e](params, self._data[e], saved[e], seed, acc)
+            if not math.isfinite(sum(acc)):
+                raise OverflowError("compiled batch: a gradient is not finite")
+            return loss, list(acc), outs
+        except (ArithmeticError, ValueError):  # the engine names the op (or, if it was only the sum, agrees)
+            nodes, grads = _replay(self._entries, self._labels, params, self.n_params)
+            outs = [tuple(nodes[i].data for i in at) for at in self._output_positions]
+            return nodes[-1].data, grads, outs
+
+    def __repr__(self) -> str:
+        """CompiledBatch: n examples, k structures, P parameters."""
+        return (
+            f"<CompiledBatch: {len(self._data)} examples in {self.structures} structure(s), "
+            f"{self.n_params} parameters>"
+        )
+
+
+def _targets(names: Sequence[str]) -> str:
+    """The left side of an unpacking: 'a, b' (or 'a,' for one)."""
+    return ", ".join(names) + ("," if len(names) == 1 else "")
+
+
+def _tuple(names: Sequence[str]) -> str:
+    """A tuple display: '(a, b)' (or '(a,)')."""
+    return f"({_targets(names)})"
+
+
+def compile_batch(
+    root: Value, inputs: Sequence[Value], outputs: Sequence[Sequence[Value] | Value]
+) -> CompiledBatch:
+    """A loss over many examples, compiled with one function per example structure (training).
+
+    ``inputs``: the parameters; ``outputs``: each example's output node(s) (a model's outputs). The
+    examples may share only parameters and leaves; the loss built on their outputs gets a function of
+    its own. Call the result with the parameters' numbers.
+    """
+    return CompiledBatch(root, inputs, outputs)
