@@ -137,7 +137,7 @@ def _unwritable(path: str, option: str, formats: tuple[str, ...]) -> str | None:
     return f"{option}: cannot write {what} {shorten(path)}: {problem}" if problem else None
 
 
-def _train_run(dataset: str, steps: int, seed: int, n: int, noise: float, out: TextIO | None = None):
+def _train_run(dataset: str, steps: int, seed: int, n: int, noise: float, out: TextIO | None = None, **kw):
     """Make the data set, build micrograd's demo network and train it with a progress bar."""
     from autograd_tiny import data
     from autograd_tiny.nn import MLP
@@ -145,7 +145,7 @@ def _train_run(dataset: str, steps: int, seed: int, n: int, noise: float, out: T
 
     X, y = getattr(data, f"make_{dataset}")(n, noise, seed=seed)
     model = MLP(2, [16, 16, 1], seed=seed)
-    history = train(model, X, y, steps=steps, callback=ProgressBar(steps, out))
+    history = train(model, X, y, steps=steps, callback=ProgressBar(steps, out), **kw)
     return model, X, y, history
 
 
@@ -177,7 +177,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"max-margin loss + 1e-4·L2, {args.steps} steps"
     )
     t0 = time.perf_counter()
-    model, X, y, history = _train_run(args.dataset, args.steps, args.seed, args.samples, args.noise)
+    model, X, y, history = _train_run(
+        args.dataset, args.steps, args.seed, args.samples, args.noise, compiled=args.compiled
+    )
     elapsed = time.perf_counter() - t0
     print(
         f"final loss {history.loss[-1]:.4f}, training accuracy {history.accuracy[-1]:.0%}, "
@@ -304,6 +306,25 @@ def cmd_practice(args: argparse.Namespace) -> int:
     if args.seed is not None and args.seed < 0:
         return _fail("--seed must be 0 or more")
     return session(args.kind, args.seed, args.level)
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    """Print an expression's forward and backward pass as Python code (compile.py's to_python)."""
+    from autograd_tiny.compile import to_python
+    from autograd_tiny.expr import ExpressionError, evaluate, parse_bindings
+
+    expression = args.expression.strip()
+    try:
+        variables = {name: Value(v, name) for name, v in parse_bindings(args.bindings).items()}
+        root = evaluate(expression, variables)
+    except ExpressionError as e:
+        return _fail(str(e))
+    except (ValueError, ZeroDivisionError, OverflowError) as e:  # a domain error of the engine
+        return _fail(f"cannot evaluate {shorten(expression)}: {e}")
+    if not any(root is v for v in variables.values()):
+        root.label = _root_name(set(variables))  # f, as trace calls it
+    print(to_python(root, list(variables.values()), name=f"{root.label}_and_gradient"), end="")
+    return 0
 
 
 def _one_line(message: str, limit: int = 400) -> str:
@@ -441,6 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write the loss curve and the decision boundary to FILE (.png, .pdf, .svg, …)",
     )
+    tr.add_argument("--compiled", action="store_true", help="run each step as compiled code: same numbers")
     tr.set_defaults(func=cmd_train)
     from autograd_tiny.practice import KINDS, LEVELS
 
@@ -458,6 +480,19 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--seed", metavar="N", type=int, help="the first exercise's seed, ≥ 0 (default: random)")
     pr.add_argument("--level", type=int, choices=LEVELS, default=1, help="1, 2 or 3: bigger layers, deeper")
     pr.set_defaults(func=cmd_practice)
+    co = _command(
+        sub,
+        "compile",
+        "any expression's backward pass written out as Python",
+        "Build the graph of EXPR as trace does and print it as a Python function of the names' "
+        "numbers: one line per node, one line per chain-rule step, each with its formula.",
+        '  autograd-tiny compile "tanh(w*x + b)" w=2 x=1 b=-1',
+    )
+    co.add_argument("expression", metavar="EXPR", help="the expression, in quotes (as for trace)")
+    co.add_argument(
+        "bindings", nargs="*", default=[], metavar="NAME=NUMBER", help="the inputs and their values"
+    )
+    co.set_defaults(func=cmd_compile)
     return parser
 
 
@@ -478,7 +513,7 @@ def _protect_expression(argv: list[str]) -> list[str]:
     """
     argv = list(argv)
     command = next((i for i, a in enumerate(argv) if not a.startswith("-")), None)
-    if command is None or argv[command] != "trace":
+    if command is None or argv[command] not in ("trace", "compile"):
         return argv
     i = command + 1
     while i < len(argv):
