@@ -13,6 +13,7 @@ raised here for micrograd's sake (autograd_tiny does not need it).
 from __future__ import annotations
 
 import argparse
+import ast
 import gc
 import os
 import platform
@@ -31,9 +32,10 @@ except ImportError:
     )
 
 from autograd_tiny import Value
+from autograd_tiny.compile import compile
 from autograd_tiny.data import make_moons
 from autograd_tiny.nn import MLP, Neuron
-from autograd_tiny.train import loss_and_accuracy
+from autograd_tiny.train import CompiledStep, loss_and_accuracy
 
 sys.setrecursionlimit(1_000_000)  # for micrograd's recursive build_topo on deep chains
 
@@ -104,6 +106,100 @@ def demo_setups() -> tuple[Callable[[], object], Callable[[], object], Callable[
             p.data -= 0.5 * p.grad
 
     return ours_step, mg_step, ours_split
+
+
+def compiled_demo_setup() -> tuple[Callable[[], object], CompiledStep, float]:
+    """The same demo step as compiled code (train(..., compiled=True)), and the seconds compiling took."""
+    X, y = make_moons(100, 0.1, seed=0)
+    model = MLP(2, [16, 16, 1], seed=0)
+    params = model.parameters()
+    t0 = time.perf_counter()
+    step = CompiledStep(model, X, y)  # the engine records the graph once, then it is compiled
+    seconds = time.perf_counter() - t0
+
+    def run() -> None:
+        step()  # loss, accuracy and every parameter's .grad
+        for p in params:
+            p.data -= 0.5 * p.grad
+
+    return run, step, seconds
+
+
+# ---- (f) a tiny graph, many times -----------------------------------------------------------------
+
+
+def tiny_graph(V: type, n: int) -> Callable[[], object]:
+    """c = a + b; d = a·b + b³; e = c − d; f = e²; g = f / 2; g.backward(), n times over."""
+
+    def run() -> None:
+        for _ in range(n):
+            a, b = V(-4.0), V(2.0)
+            c = a + b
+            d = a * b + b**3
+            e = c - d
+            f = e**2
+            g = f / 2.0
+            g.backward()
+
+    return run
+
+
+def tiny_graph_compiled(n: int) -> Callable[[], object]:
+    """The tiny graph compiled once, then called n times with the same two numbers."""
+    a, b = Value(-4.0, "a"), Value(2.0, "b")
+    g = (((a + b) - (a * b + b**3)) ** 2) / 2.0
+    g.backward()
+    f = compile(g, [a, b])
+    assert f(-4.0, 2.0) == (g.data, [a.grad, b.grad])  # the engine's numbers
+
+    def run() -> None:
+        for _ in range(n):
+            f(-4.0, 2.0)
+
+    return run
+
+
+# ---- (g) the compiled step against bare float arithmetic ------------------------------------------
+
+
+def float_ops(source: str) -> dict[str, int]:
+    """Float operations per call of each generated function: each +, −, ×, ÷ and += is one, a
+    dot product of n pairs 2n, a relu or its step one comparison (the finite check is left out)."""
+    counts = {}
+    for fn in ast.parse(source).body:
+        if not isinstance(fn, ast.FunctionDef):
+            continue
+        k = 0
+        for stmt in fn.body:
+            if isinstance(stmt, ast.If):  # the check that every number is finite: not the arithmetic
+                continue
+            for node in ast.walk(stmt):
+                if isinstance(node, (ast.BinOp, ast.AugAssign)):
+                    k += 1
+                elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                    k += 2 * len(node.args[0].elts) if node.func.id == "dot" else 1
+        counts[fn.name] = k
+    return counts
+
+
+def bare_float_seconds(n_ops: int, repeats: int) -> float:
+    """Seconds for n_ops float operations as bare Python: ``s += a * b`` on local variables, 500
+    lines to a function (1,000 operations a call), without any other work."""
+    body = "\n".join(f"    s{i % 8} += a * b" for i in range(500))
+    source = (
+        "def kernel(a, b):\n    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0\n"
+        f"{body}\n    return s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7\n"
+    )
+    namespace: dict[str, object] = {}
+    exec(source, namespace)
+    kernel = namespace["kernel"]
+    calls = max(1, round(n_ops / 1000))
+
+    def run() -> None:
+        for _ in range(calls):
+            kernel(0.5, 1.5)  # type: ignore[operator]
+
+    return statistics.median(timed(run) for _ in range(repeats))
 
 
 # ---- (b), (e) chains of binary operations ----------------------------------------------------------
@@ -180,22 +276,34 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repeats and no 10^6 chain")
     args = parser.parse_args()
     rep = 3 if args.quick else 7
-    rows: list[tuple[str, str, str, str]] = []
+    rows: list[tuple[str, str, str, str, str]] = []
 
-    def row(name: str, ours: float, theirs: float, unit: str = "s") -> None:
+    def row(name: str, ours: float, theirs: float, unit: str = "s", compiled: float | None = None) -> None:
         scale, u = (1e3, "ms") if unit == "s" else (1.0, unit)
-        rows.append((name, f"{ours * scale:.1f} {u}", f"{theirs * scale:.1f} {u}", f"{theirs / ours:.1f}×"))
+        fast = f"{compiled * scale:.1f} {u} ({ours / compiled:.1f}× ours)" if compiled else ""
+        rows.append(
+            (name, f"{ours * scale:.1f} {u}", f"{theirs * scale:.1f} {u}", f"{theirs / ours:.1f}×", fast)
+        )
 
     ours_step, mg_step, ours_split = demo_setups()
-    ours_step(), mg_step()  # warm up
+    fast_step, compiled_step, compile_seconds = compiled_demo_setup()
+    ours_step(), mg_step(), fast_step()  # warm up
     o, m = side_by_side(ours_step, mg_step, rep)
-    row("(a) demo training step, default GC", o, m)
+    c = statistics.median(timed(fast_step) for _ in range(rep))
+    row("(a) demo training step, default GC", o, m, compiled=c)
     gc.disable()
     try:
         o2, m2 = side_by_side(ours_step, mg_step, rep)
+        c2 = statistics.median(timed(fast_step) for _ in range(rep))
     finally:
         gc.enable()
-    row("(a) demo training step, GC off for both", o2, m2)
+    row("(a) demo training step, GC off for both", o2, m2, compiled=c2)
+
+    n_tiny = 100_000
+    fast_tiny = tiny_graph_compiled(n_tiny)
+    o, m = side_by_side(tiny_graph(Value, n_tiny), tiny_graph(mg_engine.Value, n_tiny), rep)
+    c_tiny = statistics.median(timed(fast_tiny) for _ in range(rep))
+    row(f"(f) tiny graph (c = a + b, …, g = f / 2), fwd+bwd ×{n_tiny:,}", o, m, compiled=c_tiny)
 
     o, m = side_by_side(chain(Value, 100_000), chain(mg_engine.Value, 100_000), rep)
     row("(b) chain of 100,000 binary ops, fwd+bwd", o, m)
@@ -205,7 +313,7 @@ def main() -> None:
     row("(c) one neuron, 10,000 inputs, fwd+bwd", o, m)
 
     bo, bm = bytes_per_node(Value), bytes_per_node(mg_engine.Value)
-    rows.append(("(d) bytes per node (binary ops)", f"{bo:.0f} B", f"{bm:.0f} B", f"{bm / bo:.1f}×"))
+    rows.append(("(d) bytes per node (binary ops)", f"{bo:.0f} B", f"{bm:.0f} B", f"{bm / bo:.1f}×", ""))
 
     # micrograd is left out at 10^6: its recursive sort would need millions of Python frames
     sizes = [10_000, 100_000] + ([] if args.quick else [1_000_000])
@@ -218,7 +326,7 @@ def main() -> None:
             o = statistics.median(timed(chain(Value, n)) for _ in range(3))
             theirs, ratio = "not run", ""
         per_node[n] = o / n
-        rows.append((f"(e) chain of {n:,}: time per node", f"{o / n * 1e6:.2f} µs", theirs, ratio))
+        rows.append((f"(e) chain of {n:,}: time per node", f"{o / n * 1e6:.2f} µs", theirs, ratio, ""))
     growth = per_node[sizes[-1]] / per_node[sizes[0]]
     # the same chains with the cycle collector paused: what is left is the engine's own cost
     gc.disable()
@@ -229,6 +337,15 @@ def main() -> None:
     finally:
         gc.enable()
     growth_no_gc = no_gc[sizes[-1]] / no_gc[sizes[0]]
+
+    # (g) the compiled step's arithmetic, counted, against the same count done as bare floats
+    batch = compiled_step.batch
+    ops = float_ops(batch.source)
+    n_ops = ops["loss"] + sum(
+        k * (ops[f"forward_{s + 1}"] + ops[f"backward_{s + 1}"])
+        for s, k in enumerate(batch.examples_per_structure)
+    )
+    bare = bare_float_seconds(n_ops, rep)
 
     splits = [ours_split() for _ in range(rep)]
     fwd = statistics.median(s[0] for s in splits)
@@ -249,11 +366,20 @@ def main() -> None:
         f"({platform.python_implementation()}), {platform.system()} {platform.machine()}"
     )
     print(f"repeats: median of {rep} (alternating order, gc.collect() before each run)\n")
-    print("| measurement | autograd_tiny | micrograd 0.1.0 | ratio |")
-    print("| --- | --- | --- | --- |")
-    for name, a, b, c in rows:
-        print(f"| {name} | {a} | {b} | {c} |")
-    print(f"\n(e) autograd_tiny's time per node at {sizes[-1]:,} nodes is {growth:.2f}× that at {sizes[0]:,}")
+    print("| measurement | autograd_tiny | micrograd 0.1.0 | ratio | compiled (compile.py) |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, a, b, r, fast in rows:
+        print(f"| {name} | {a} | {b} | {r} | {fast} |")
+    print(
+        f"\n(a) compiled: the engine records the demo's graph once and it is compiled in "
+        f"{compile_seconds * 1e3:.0f} ms ({batch.structures} function pair for all 100 examples)"
+    )
+    print(
+        f"(g) the compiled demo step does {n_ops:,} float operations in {c2 * 1e3:.1f} ms (GC off); the "
+        f"same count as bare `s += a * b` lines takes {bare * 1e3:.1f} ms: "
+        f"{c2 / bare:.1f}× the cost of bare arithmetic"
+    )
+    print(f"(e) autograd_tiny's time per node at {sizes[-1]:,} nodes is {growth:.2f}× that at {sizes[0]:,}")
     print(
         f"    with the cycle collector paused: {no_gc[sizes[0]] * 1e6:.2f} µs → "
         f"{no_gc[sizes[-1]] * 1e6:.2f} µs a node, {growth_no_gc:.2f}× "
