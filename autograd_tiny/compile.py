@@ -418,10 +418,9 @@ def _finite_check(names: Sequence[str], what: str) -> list[str]:
     if not names:
         return []
     return [
-        "# a value or gradient that is inf or NaN is refused, as the engine refuses it",
+        "# inf or NaN anywhere is refused, as the engine refuses it (its backward() names the op)",
         f"if not isfinite(sum({_tuple(names)})):",
-        f'    raise OverflowError("{what}: a value or gradient is not finite (or their sum overflows): '
-        'backward() names the op")',
+        f'    raise OverflowError("{what}: a value or gradient is not finite (or their sum overflows)")',
     ]
 
 
