@@ -39,7 +39,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from autograd_tiny import rules
 from autograd_tiny.engine import OPS, Constant, CustomOp, Value, finite, lift
@@ -257,17 +257,10 @@ class _Writer:
     ``order``: the op nodes to compute, parents first. ``names``: identifiers of those nodes and of
     the nodes whose numbers are arguments. Any other leaf is a literal. ``wrt``: the nodes whose
     gradients are wanted; a gradient is computed for a node only if some path leads from it to one
-    of them. ``start``: the first value of a gradient (0.0 unless given: a seed or an accumulator).
+    of them. ``d``: how gradients are named (dL for ∂L/∂…).
     """
 
-    def __init__(
-        self,
-        order: Sequence[Value],
-        names: _Names,
-        wrt: Sequence[Value],
-        start: dict[int, str],
-        d: str,
-    ) -> None:
+    def __init__(self, order: Sequence[Value], names: _Names, wrt: Sequence[Value], d: str) -> None:
         self.order, self.names, self.d = order, names, d
         self.forward: list[str] = []
         self.backward: list[str] = []
@@ -283,7 +276,6 @@ class _Writer:
         for n in [*reversed(order), *wrt]:
             if id(n) in self.needs and id(n) not in self.grad:
                 self.grad[id(n)] = names.fresh(f"{d}_d{names.code[id(n)]}")
-        self.start = {k: start.get(k, "0.0") for k in self.grad}
         for n in order:
             self.forward.append(self._forward(n))
         for n in reversed(order):
@@ -387,7 +379,7 @@ class _Writer:
             return self.code(other), self.shown(other)
         if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id == "ones":
             return "1.0", "1"
-        if isinstance(tree, (ast.Constant, ast.UnaryOp)):  # the same number for every element
+        if isinstance(tree, ast.Constant):  # the same number for every element
             return rules.to_python(expr), rules.to_text(expr)
         if j not in vectors:  # a vector of derivatives, computed once as the engine does: softmax(u)
             name = self.names.fresh(f"d{self.names.code[id(n)]}_d{rule.names[j]}")
@@ -399,8 +391,8 @@ class _Writer:
         return f"{vectors[j]}[{i}]", f"{_wrap(rules.to_text(expr, text, values))}[{i}]"
 
     def zero_lines(self, skip: set[int]) -> list[str]:
-        """Gradients that start at 0.0 (all but ``skip``), several to a line: a = b = c = 0.0."""
-        zeros = [g for k, g in self.grad.items() if self.start[k] == "0.0" and k not in skip]
+        """Gradients that start at 0.0 (all but ``skip``: a seed, an accumulator), a few to a line."""
+        zeros = [g for k, g in self.grad.items() if k not in skip]
         lines, line = [], ""
         for g in zeros:
             if line and len(line) + len(g) + 3 > _LINE - 10:
@@ -446,14 +438,23 @@ def _indent(lines: Sequence[str]) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
+class _Source(NamedTuple):
+    """A generated function: its text, its parameters' names, its counts of nodes and steps."""
+
+    text: str
+    params: list[str]
+    nodes: int
+    steps: int
+
+
 def _function(
     root: Value,
     inputs: Sequence[Value],
     name: str,
     order: Sequence[Value] | None = None,
     bases: dict[int, str] | None = None,
-) -> tuple[str, int, int]:
-    """The source of ``name(*inputs) -> (root, [gradients])``, and its counts of nodes and steps.
+) -> _Source:
+    """The source of ``name(*inputs) -> (root, [gradients])``, with its parameters and counts.
 
     ``order`` (the op nodes, parents first) defaults to the graph's; ``inputs`` are then leaves.
     ``compile_batch`` passes the loss's own nodes, with examples' outputs among the inputs (named
@@ -462,7 +463,7 @@ def _function(
     full = topological_order(root)
     if order is None:
         _refuse_custom(full)
-        order = [n for n in full if n.parents and n not in set(inputs)]
+        order = [n for n in full if n.parents]  # the inputs are leaves
     # index as trace numbers its rows (constants left out), so t7 here is n7 there
     rows = [n for n in full if not isinstance(n, Constant) or n is root]
     index = {id(n): i for i, n in enumerate(rows)}
@@ -477,7 +478,7 @@ def _function(
     label = names.shown.get(id(root)) if root.label else "y"
     d = names.fresh("d" + (identifier(root.label) or "y"))
     in_graph = {id(n) for n in full}
-    w = _Writer(order, names, [v for v in inputs if id(v) in in_graph], {id(root): "1.0"}, d)
+    w = _Writer(order, names, [v for v in inputs if id(v) in in_graph], d)
     body = [
         f'"""{label} and its gradient with respect to {", ".join(params) or "nothing"}, by the chain rule."""'
     ]
@@ -495,7 +496,7 @@ def _function(
     body += _finite_check(w.values + [g for g in grads if g != "0.0"], name)
     body.append(f"return {root_code or repr(root.data)}, [{', '.join(grads)}]")
     head = f"def {name}({', '.join(params)}):"
-    return "\n".join([head, *_indent(body)]) + "\n", len(order), w.steps
+    return _Source("\n".join([head, *_indent(body)]) + "\n", params, len(order), w.steps)
 
 
 def _module(functions: Sequence[str]) -> str:
@@ -519,7 +520,7 @@ def to_python(root: Value, inputs: Sequence[Value], name: str = "f") -> str:
     """
     root = _check_root(root)
     inputs = _check_inputs(inputs)
-    return _module([_function(root, inputs, _function_name(name))[0]])
+    return _module([_function(root, inputs, _function_name(name)).text])
 
 
 def _exec(source: str, filename: str) -> dict[str, Any]:
@@ -548,14 +549,15 @@ class Compiled:
         root = _check_root(root)
         inputs = _check_inputs(inputs)
         self.name = _function_name(name)
-        function_source, self.nodes, self.steps = _function(root, inputs, self.name)
-        self.source = _module([function_source])
+        made = _function(root, inputs, self.name)
+        self.source = _module([made.text])
+        self.nodes, self.steps = made.nodes, made.steps  # op nodes, chain-rule steps
         self._fn = _exec(self.source, f"<compiled {self.name}>")[self.name]
         order = topological_order(root)
         self._entries = _record(order, inputs)
         self._labels = [n.label for n in order]
         self.input_names = [v.label for v in inputs]
-        self._params = self.source.split(f"def {self.name}(", 1)[1].split(")", 1)[0]
+        self._params = ", ".join(made.params)
         self._function = function
         self.checks = bool(check) and function is not None
 
@@ -632,8 +634,9 @@ def compile(
     if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Sequence):
         raise TypeError(f"compile: example_inputs must be a list of numbers, got {type(inputs).__name__}")
     try:
-        params = list(inspect.signature(f).parameters)
-    except (TypeError, ValueError):
+        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        params = [p.name for p in inspect.signature(f).parameters.values() if p.kind in positional]
+    except (TypeError, ValueError):  # a builtin without a signature
         params = []
     labels = [
         p if k < len(params) and identifier(p) == p else f"x{k}" for k, p in enumerate(params[: len(inputs)])
@@ -703,7 +706,11 @@ class CompiledBatch:
             raise TypeError(
                 "compile_batch: outputs must be a non-empty list with each example's output node(s)"
             )
-        groups = [[o] if isinstance(o, Value) else list(o) for o in outputs]
+        groups = []
+        for e, o in enumerate(outputs):  # each example: one output node, or a list of them
+            if not isinstance(o, (Value, list, tuple)):
+                raise TypeError(f"compile_batch: outputs[{e}] must be a Value or a list of Values")
+            groups.append([o] if isinstance(o, Value) else list(o))
         order = topological_order(root)
         _refuse_custom(order)
         pos = {id(n): i for i, n in enumerate(order)}
@@ -730,7 +737,7 @@ class CompiledBatch:
                 sources += self._example_functions(ex, params, len(structures), d)
         flat = [o for g in groups for o in g]
         bases = {id(o): f"ex{e}_{identifier(o.label) or 'out'}" for e, g in enumerate(groups) for o in g}
-        top_source, _, _ = _function(root, [*params, *flat], "loss", order=top, bases=bases)
+        top_source = _function(root, [*params, *flat], "loss", order=top, bases=bases).text
         self.source = _module([top_source, *sources])
         namespace = _exec(self.source, "<compiled batch>")
         self._top = namespace["loss"]
@@ -823,11 +830,8 @@ class CompiledBatch:
         dnames = [names.add(x, len(params) + i, shared) for i, x in enumerate(ex.data)]
         for i, n in enumerate(ex.nodes):
             names.add(n, len(params) + len(ex.data) + i, shared)
-        w = _Writer(ex.nodes, names, params, {}, d)
+        w = _Writer(ex.nodes, names, params, d)
         seeds = [w.grad.get(id(o), "_") for o in ex.outputs]
-        for o in ex.outputs:
-            if id(o) in w.grad:
-                w.start[id(o)] = "seed"
         unpack = [f"{_targets(pnames)} = params"] if pnames else []
         unpack += [f"{_targets(dnames)} = data"] if dnames else []
         outs = [names.code[id(o)] for o in ex.outputs]

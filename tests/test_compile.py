@@ -51,7 +51,7 @@ def engine(root, inputs):
 EXAMPLE_1_SOURCE = '''\
 from math import isfinite
 
-from autograd_tiny.rules import dot, pow, pow_minus_one, relu, step
+from autograd_tiny.rules import dot, relu, square, step
 
 
 def f(x, w1, b1, w2, b2):
@@ -60,13 +60,11 @@ def f(x, w1, b1, w2, b2):
     z1 = dot([w1], [x]) + b1  # z1 = w1·x + b1
     a1 = relu(z1)  # a1 = ReLU(z1)
     z2 = dot([w2], [a1]) + b2  # z2 = w2·a1 + b2
-    ŷ_y = z2 - 10.0  # ŷ−y = z2 − 10
-    L = pow(ŷ_y, 2.0)  # L = (ŷ−y)^2
+    L = square(z2 - 10.0)  # L = (z2 − 10)²
     # backward pass: ∂L/∂u += ∂v/∂u · ∂L/∂v for each node v and parent u, children first
     dL_dL = 1.0
-    dL_dŷ_y = dL_dz2 = dL_da1 = dL_dz1 = dL_dx = dL_dw1 = dL_db1 = dL_dw2 = dL_db2 = 0.0
-    dL_dŷ_y += 2.0 * pow_minus_one(ŷ_y, 2.0) * dL_dL  # ∂L/∂(ŷ−y) = 2·(ŷ−y)
-    dL_dz2 += dL_dŷ_y  # ∂(ŷ−y)/∂z2 = 1
+    dL_dz2 = dL_da1 = dL_dz1 = dL_dx = dL_dw1 = dL_db1 = dL_dw2 = dL_db2 = 0.0
+    dL_dz2 += 2.0 * (z2 - 10.0) * dL_dL  # ∂L/∂z2 = 2·(z2 − 10)
     dL_dw2 += a1 * dL_dz2  # ∂z2/∂w2 = a1
     dL_da1 += w2 * dL_dz2  # ∂z2/∂a1 = w2
     dL_db2 += dL_dz2  # ∂z2/∂b2 = 1
@@ -75,7 +73,7 @@ def f(x, w1, b1, w2, b2):
     dL_dx += w1 * dL_dz1  # ∂z1/∂x = w1
     dL_db1 += dL_dz1  # ∂z1/∂b1 = 1
     # inf or NaN anywhere is refused, as the engine refuses it (its backward() names the op)
-    if not isfinite(sum((z1, a1, z2, ŷ_y, L, dL_dx, dL_dw1, dL_db1, dL_dw2, dL_db2))):
+    if not isfinite(sum((z1, a1, z2, L, dL_dx, dL_dw1, dL_db1, dL_dw2, dL_db2))):
         raise OverflowError("f: a value or gradient is not finite (or their sum overflows)")
     return L, [dL_dx, dL_dw1, dL_db1, dL_dw2, dL_db2]
 '''
@@ -439,12 +437,29 @@ def _cli(*args):
 def test_compile_command_prints_code_that_runs():
     out = _cli("compile", "tanh(w*x + b)", "w=2", "x=1", "b=0")
     assert out.returncode == 0, out.stderr
-    assert "def f(w, x, b):" in out.stdout and "dy_dw += x * dy_dt2  # ∂t2/∂w = x" in out.stdout
+    assert "def f_and_gradient(w, x, b):" in out.stdout
+    assert "df_dw += x * df_dt2  # ∂t2/∂w = x" in out.stdout
     namespace = {}
     exec(out.stdout, namespace)
     w, x, b = Value(2.0), Value(1.0), Value(0.0)
     y = (w * x + b).tanh()
-    assert bits(namespace["f"](2.0, 1.0, 0.0)) == bits(engine(y, [w, x, b]))
+    assert bits(namespace["f_and_gradient"](2.0, 1.0, 0.0)) == bits(engine(y, [w, x, b]))
+
+
+def test_compile_command_reads_a_leading_minus_as_the_expression():
+    out = _cli("compile", "-x**2", "x=3")
+    assert out.returncode == 0, out.stderr
+    namespace = {}
+    exec(out.stdout, namespace)
+    assert namespace["f_and_gradient"](3.0) == (-9.0, [-6.0])
+
+
+def test_batch_outputs_must_be_values():
+    w = Value(0.5, "w")
+    with pytest.raises(TypeError, match=r"outputs\[1\] must be a Value"):
+        compile_batch(w * 2.0, [w], [w * 2.0, 3.0])
+    with pytest.raises(ValueError, match="must be computed Values"):
+        compile_batch(w * 2.0, [w], [w])
 
 
 def test_compile_command_errors_are_one_line():
