@@ -73,7 +73,7 @@ def _helps() -> dict[str, str]:
 
 def test_help_texts_explain_themselves():
     helps = _helps()
-    assert set(helps) == {"", "demo", "examples", "trace", "train", "practice"}
+    assert set(helps) == {"", "demo", "examples", "trace", "train", "practice", "compile"}
     for name, text in helps.items():
         assert "``" not in text, name  # no reST markup from a docstring
         for outside in ("seeds", "16-05", "../", "shared/", "README"):  # nothing the reader cannot see
