@@ -277,10 +277,10 @@ def test_compiled_training_has_the_engines_history_to_the_last_bit(loss):
     assert [p.grad.hex() for p in plain.parameters()] == [p.grad.hex() for p in fast.parameters()]
 
 
-def _batch(branchy: bool, classes: int = 1):
+def _batch(branchy: bool, classes: int = 1, values=(0.7, -0.4, 0.2, 0.1)):
     """A small batch loss: per example a tiny network (its structure depends on x if branchy)."""
-    w = [Value(v, f"w[{i}]") for i, v in enumerate([0.7, -0.4, 0.2])]
-    b = Value(0.1, "b")
+    w = [Value(v, f"w[{i}]") for i, v in enumerate(values[:3])]
+    b = Value(values[3], "b")
     X = [0.5, -1.5, 2.0, -0.3, 1.1]
     outputs, terms = [], []
     for k, xv in enumerate(X):
@@ -301,6 +301,16 @@ def test_batches_group_examples_by_structure_and_keep_the_engines_bits(branchy, 
     value, grads, outs = batch([p.data for p in params])
     assert bits((value, grads)) == bits(engine(root, params))
     assert outs == [tuple(o.data for o in g) for g in outputs]
+
+
+def test_a_batch_that_overflows_raises_the_engines_error():
+    batch = compile_batch(*_batch(branchy=True))
+    huge = [1e300, 0.0, 0.0, 0.0]  # w[0] = 1e300: a relu example's output, squared, overflows
+    with pytest.raises(OverflowError) as compiled_error:
+        batch(huge)
+    with pytest.raises(OverflowError) as engine_error:
+        _batch(branchy=True, values=huge)
+    assert str(compiled_error.value) == str(engine_error.value)
 
 
 def test_batch_refuses_examples_that_share_a_node_and_a_penalty_computed_first():
