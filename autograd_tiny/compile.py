@@ -567,10 +567,12 @@ class Compiled:
             raise TypeError(
                 f"{self.name}() takes {len(self.input_names)} numbers ({self._params}), got {len(xs)}"
             )
-        values = [
-            finite(x, f"{self.name}: input {i} ({self.input_names[i] or 'unlabelled'})")
-            for i, x in enumerate(xs)
-        ]
+        values: Sequence[float] = xs
+        if any(type(x) is not float for x in xs) or not math.isfinite(sum(xs)):  # else all are fine
+            values = [
+                finite(x, f"{self.name}: input {i} ({self.input_names[i] or 'unlabelled'})")
+                for i, x in enumerate(xs)
+            ]
         if self.checks:
             self._check_function(values)
         try:
