@@ -1,6 +1,7 @@
 """autograd_tiny: a scalar reverse-mode automatic differentiation engine for learning backpropagation."""
 
 from autograd_tiny import functional
+from autograd_tiny.compile import compile, to_python
 from autograd_tiny.engine import Value
 from autograd_tiny.gradcheck import gradcheck
 from autograd_tiny.graph import topological_order
@@ -29,6 +30,7 @@ __all__ = [
     "Value",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "compile",
     "cross_entropy",
     "draw_dot",
     "functional",
@@ -42,6 +44,7 @@ __all__ = [
     "mse_loss",
     "step_through",
     "to_dot",
+    "to_python",
     "topological_order",
     "trace",
 ]
