@@ -209,34 +209,39 @@ class Value:
         """
         seed = finite(grad, "the gradient passed to backward()")  # a NaN seed would poison every grad
         order = topological_order(self)  # parents before children; self is last
-        held = []  # leaves' gradients from earlier calls, added back after this pass
+        held, before = [], []  # leaves with gradients from earlier calls, and those gradients
         for node in order:
-            if node.parents:  # an intermediate result: its gradient belongs to this pass only
-                node.grad = 0.0
-            elif node.grad:
-                held.append((node, node.grad))
-                node.grad = 0.0
+            if node.grad:  # a fresh graph has none: nothing to do
+                if not node.parents:  # a leaf accumulates: keep what it had, add it back at the end
+                    held.append(node)
+                    before.append(node.grad)
+                node.grad = 0.0  # an intermediate result's gradient belongs to this pass only
         self.grad += seed
         # Walk children before parents. When a node is reached, every path from self to it has
         # already delivered its contribution, so node.grad = ∂self/∂node is complete and can be
         # passed on to its parents by the chain rule: ∂L/∂u += ∂y/∂u · ∂L/∂y.
+        total = 0.0  # the sum of every gradient: inf or NaN if any of them is
         for node in reversed(order):
             g = node.grad
-            if g - g != 0.0:  # g − g is 0 for every finite g, NaN for ±inf and NaN
-                try:
-                    check_gradient(order, node, {id(n): n.grad for n in order})
-                except ArithmeticError:
-                    before = {id(leaf): grad for leaf, grad in held}
-                    for n in order:  # leave every leaf as it was before this call
-                        if not n.parents:
-                            n.grad = before.get(id(n), 0.0)
-                    raise
+            total += g
             for parent, local in zip(node.parents, node.local_grads):  # noqa: B905 (equal by construction)
                 parent.grad += local * g
+        if total - total != 0.0:  # total − total is 0 for a finite total, NaN for ±inf and NaN
+            try:
+                grads = {id(n): n.grad for n in order}
+                for node in reversed(order):  # the first non-finite gradient, and where it came from
+                    if not _isfinite(node.grad):
+                        check_gradient(order, node, grads)
+            except ArithmeticError:
+                earlier = {id(leaf): g for leaf, g in zip(held, before)}  # noqa: B905
+                for n in order:  # leave every leaf as it was before this call
+                    if not n.parents:
+                        n.grad = earlier.get(id(n), 0.0)
+                raise
         # A leaf accumulates: this pass's gradient is added to the earlier ones as one number, so
         # two calls give exactly twice one call's gradient.
-        for leaf, before in held:
-            leaf.grad += before
+        for leaf, g in zip(held, before):  # noqa: B905 (equal by construction)
+            leaf.grad += g
 
     def __repr__(self) -> str:
         """Value(data=..., grad=...[, label=...])."""

@@ -36,10 +36,22 @@ def as_values(xs: Vector, what: str) -> tuple[Value, ...]:
     if type(xs) is not list and type(xs) is not tuple:  # the usual case skips every check below
         _check_vector(xs, what)
     vs = tuple(xs)
-    for v in vs:  # usually all are Values already: then the tuple is used as it is
-        if type(v) is not Value:
-            return tuple(v if isinstance(v, Value) else _leaf(v, what, i) for i, v in enumerate(vs))
+    for v in vs:  # usually all are Values already (constants too): then the tuple is used as it is
+        if type(v) is not Value and not isinstance(v, Value):
+            return tuple(_lifted(vs, what))
     return vs
+
+
+def _lifted(vs: tuple[object, ...], what: str) -> list[Value]:
+    """Each element as a Value: a number becomes a constant leaf; an error names its index."""
+    out = []
+    for i, v in enumerate(vs):
+        try:
+            out.append(lift(v, what))  # a Value as it is, a number as a Constant
+        except (TypeError, ValueError, OverflowError):
+            finite(v, f"{what}[{i}]")  # the same error, naming the element
+            raise
+    return out
 
 
 def _check_vector(xs: object, what: str) -> None:
