@@ -178,6 +178,17 @@ FLOAT_MATH: dict[str, Any] = {f.__name__: f for f in _FUNCTIONS}
 FLOAT_MATH.update(tanh=math.tanh, sin=math.sin, cos=math.cos, abs=abs, sum=sum)
 
 
+class _NoDerivatives(tuple):
+    """An empty tuple that is not *the* empty tuple, so that it can mark something."""
+
+    __slots__ = ()
+
+
+# The local_grads of a number constant (engine.Constant): it has no parents, and nobody ever needs
+# a derivative with respect to it, so the ops below never compute one.
+NO_DERIVATIVES = _NoDerivatives()
+
+
 # ---------------------------------------------------------------------------------------------
 # The table.
 # ---------------------------------------------------------------------------------------------
@@ -497,7 +508,7 @@ def float_source(rule: Rule) -> str:
         elif trivial or ast.parse(expr, mode="eval").body.__class__ is ast.Constant:
             parts.append(src)
         else:
-            parts.append(f"0.0 if {P}.__class__ is Constant else {src}")
+            parts.append(f"0.0 if {P}.local_grads is NO_DERIVATIVES else {src}")
     derivs = "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
     parents = "(" + ", ".join(f"*{P}" if vec else P for P, vec in zip(params, rule.vectors, strict=True))
     parents += ",)" if len(params) == 1 else ")"
@@ -541,7 +552,7 @@ def derivatives_one_by_one(op: str, parents: Sequence[Any], *args: Any) -> tuple
     out: list[float] = []
     for f, vec, group in zip(_FLOAT_DERIVS[op], rule.vectors, rule.split(parents), strict=True):
         count = len(group) if vec else 1
-        if not vec and type(group).__name__ == "Constant":  # engine.Constant (engine imports this module)
+        if not vec and getattr(group, "local_grads", None) is NO_DERIVATIVES:  # a constant
             out.append(0.0)
             continue
         try:
@@ -555,10 +566,11 @@ def derivatives_one_by_one(op: str, parents: Sequence[Any], *args: Any) -> tuple
 def float_functions(env: dict[str, Any]) -> dict[str, Callable[..., Any]]:
     """Every rule's ``make_<name>``, compiled with ``env`` as its global names.
 
-    ``env`` must hold ``Value``, ``Constant``, ``lift``, ``new`` and ``not_finite`` by the time the
+    ``env`` must hold ``Value``, ``lift``, ``new`` and ``not_finite`` by the time the
     functions run (the engine fills them in once its classes exist); the math comes from here.
     """
     env.update(FLOAT_MATH, isfinite=math.isfinite, derivatives_one_by_one=derivatives_one_by_one)
+    env["NO_DERIVATIVES"] = NO_DERIVATIVES
     ops = {}
     for rule in TABLE:
         exec(float_source(rule), env)

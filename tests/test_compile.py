@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from autograd_tiny import data, losses, rules, trace
 from autograd_tiny import functional as F
 from autograd_tiny.compile import Compiled, compile, compile_batch, identifier, to_python
-from autograd_tiny.engine import OPS, Value, lift
+from autograd_tiny.engine import OPS, Constant, Value, lift
 from autograd_tiny.examples import example1, example2, primer, problem1
 from autograd_tiny.graph import topological_order
 from autograd_tiny.nn import MLP
@@ -35,7 +35,7 @@ def bits(result):
 
 def leaves_of(root):
     """The leaves of a graph that are not constants, in topological order."""
-    return [n for n in topological_order(root) if not n.parents and type(n) is Value]
+    return [n for n in topological_order(root) if not n.parents and not isinstance(n, Constant)]
 
 
 def engine(root, inputs):
