@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import micrograd.engine as mg_engine  # noqa: E402
-from run import chain, demo_setups, timed, wide_neuron  # noqa: E402 (after the path is set)
+from run import chain, demo_setups, timed, tiny_graph, wide_neuron  # noqa: E402 (after the path is set)
 
 from autograd_tiny.data import make_moons  # noqa: E402
 
@@ -51,22 +51,6 @@ def load_before(rev: str) -> object:
             (pkg / name).write_text(text.replace("autograd_tiny", "autograd_tiny_before"), encoding="utf-8")
     sys.path.insert(0, str(root))
     return importlib.import_module("autograd_tiny_before")
-
-
-def tiny_graph(V: type, times: int) -> object:
-    """BurTorch's tiny graph: c = a + b; d = a·b + b³; e = c − d; f = e²; g = f / 2; g.backward()."""
-
-    def run() -> None:
-        for _ in range(times):
-            a, b = V(-4.0), V(2.0)
-            c = a + b
-            d = a * b + b**3
-            e = c - d
-            f = e**2
-            g = f / 2.0
-            g.backward()
-
-    return run
 
 
 def main() -> None:
