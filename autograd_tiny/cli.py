@@ -7,6 +7,7 @@ import importlib.util
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -80,25 +81,27 @@ DRAW_SECONDS = 30  # Graphviz's layout time grows steeply: 240 nodes ~2 s, 480 w
 
 def _draw(root: Value, path: str) -> str | None:
     """Draw the graph ending at ``root`` to ``path`` (the extension picks the format), as viz.render
-    does, but with a time limit on Graphviz and its messages kept off the terminal. Returns what
-    went wrong, or None; raises GraphvizNotFound without Graphviz's ``dot`` program."""
+    does, but with a time limit on Graphviz's ``dot`` and its messages kept off the terminal.
+    Without ``dot``, SVG is drawn by Graphviz compiled to WebAssembly, as viz does. Returns what
+    went wrong, or None; raises GraphvizNotFound when no Graphviz can draw the format."""
     from autograd_tiny.graph import topological_order
-    from autograd_tiny.viz import INSTALL_HINT, GraphvizNotFound, to_dot
+    from autograd_tiny.viz import _wasm_render, to_dot
 
     size = len(topological_order(root))
     if size > MAX_DRAWN:
         return f"the graph has {size} nodes, too many to draw (at most {MAX_DRAWN}): trace it without --dot"
     source = to_dot(root, max_nodes=MAX_DRAWN)
     fmt = os.path.splitext(path)[1].lower()[1:]
+    dot = shutil.which("dot")  # Graphviz's own program is preferred when it is installed
     if fmt == "dot":
         data = source.encode("utf-8")
+    elif dot is None:  # SVG by Graphviz compiled to WebAssembly; PNG or PDF: an error naming what to install
+        data = _wasm_render(source, fmt, "dot")
     else:
         try:
             done = subprocess.run(
-                ["dot", f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True, timeout=DRAW_SECONDS
+                [dot, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True, timeout=DRAW_SECONDS
             )
-        except FileNotFoundError:
-            raise GraphvizNotFound(INSTALL_HINT) from None
         except subprocess.TimeoutExpired:
             return (
                 f"Graphviz took more than {DRAW_SECONDS} s to lay out the graph of {size} nodes: "
