@@ -171,3 +171,19 @@ def test_a_terminal_that_cannot_show_the_math_gets_escapes():
     out = run_script("trace", "x*2", "x=1", env=env)
     assert out.returncode == 0 and out.stderr == "", out.stderr
     assert out.stdout.rstrip().endswith("\\u2202f/\\u2202x = 2")
+
+
+def test_the_webassembly_drawing_keeps_the_time_limit(tmp_path, monkeypatch):
+    from autograd_tiny import cli
+    from autograd_tiny.examples import example1
+    from autograd_tiny.graph import topological_order
+
+    root = example1().root
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot`: the drawing runs in a fresh Python
+    monkeypatch.setattr(cli, "DRAW_SECONDS", 0.01)  # far less than starting Python takes
+    problem = cli._draw(root, str(tmp_path / "g.svg"))
+    assert problem == (
+        f"Graphviz took more than 0.01 s to lay out the graph of {len(topological_order(root))} nodes: "
+        "write a .dot file instead, or trace a smaller expression"
+    )
+    assert not (tmp_path / "g.svg").exists()
