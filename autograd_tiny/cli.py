@@ -7,6 +7,7 @@ import importlib.util
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -78,27 +79,43 @@ MAX_DRAWN = 500  # nodes: Graphviz takes very long to lay out a larger graph
 DRAW_SECONDS = 30  # Graphviz's layout time grows steeply: 240 nodes ~2 s, 480 with much fan-out > 9 min
 
 
+_NO_GRAPHVIZ = 3  # the status of _WASM_DRAW when it cannot draw the format: its stderr says what to install
+_WASM_DRAW = f"""
+import sys
+sys.path.insert(0, sys.argv[2])
+from autograd_tiny.viz import GraphvizNotFound, _wasm_render
+try:
+    sys.stdout.buffer.write(_wasm_render(sys.stdin.buffer.read().decode("utf-8"), sys.argv[1], "dot"))
+except GraphvizNotFound as e:
+    sys.stderr.write(str(e))
+    sys.exit({_NO_GRAPHVIZ})
+"""  # run as `python -c _WASM_DRAW FORMAT PACKAGE_FOLDER` with the DOT source on stdin
+
+
 def _draw(root: Value, path: str) -> str | None:
     """Draw the graph ending at ``root`` to ``path`` (the extension picks the format), as viz.render
-    does, but with a time limit on Graphviz and its messages kept off the terminal. Returns what
-    went wrong, or None; raises GraphvizNotFound without Graphviz's ``dot`` program."""
+    does, but with a time limit on Graphviz's ``dot`` and its messages kept off the terminal.
+    Without ``dot``, SVG is drawn by Graphviz compiled to WebAssembly, as viz does. Returns what
+    went wrong, or None; raises GraphvizNotFound when no Graphviz can draw the format."""
     from autograd_tiny.graph import topological_order
-    from autograd_tiny.viz import INSTALL_HINT, GraphvizNotFound, to_dot
+    from autograd_tiny.viz import GraphvizNotFound, to_dot
 
     size = len(topological_order(root))
     if size > MAX_DRAWN:
         return f"the graph has {size} nodes, too many to draw (at most {MAX_DRAWN}): trace it without --dot"
     source = to_dot(root, max_nodes=MAX_DRAWN)
     fmt = os.path.splitext(path)[1].lower()[1:]
+    dot = shutil.which("dot")  # Graphviz's own program is preferred when it is installed
     if fmt == "dot":
         data = source.encode("utf-8")
     else:
+        # without `dot`: Graphviz compiled to WebAssembly, in a fresh Python so the same time limit holds
+        package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        command = [dot, f"-T{fmt}"] if dot else [sys.executable, "-c", _WASM_DRAW, fmt, package]
         try:
             done = subprocess.run(
-                ["dot", f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True, timeout=DRAW_SECONDS
+                command, input=source.encode("utf-8"), capture_output=True, timeout=DRAW_SECONDS
             )
-        except FileNotFoundError:
-            raise GraphvizNotFound(INSTALL_HINT) from None
         except subprocess.TimeoutExpired:
             return (
                 f"Graphviz took more than {DRAW_SECONDS} s to lay out the graph of {size} nodes: "
@@ -106,6 +123,8 @@ def _draw(root: Value, path: str) -> str | None:
             )
         except OSError as e:  # found but not runnable (permissions, a broken install)
             return f"cannot run Graphviz's dot program: {e.strerror or e}"
+        if dot is None and done.returncode == _NO_GRAPHVIZ:  # PNG or PDF, or no WebAssembly build
+            raise GraphvizNotFound(done.stderr.decode("utf-8", "replace"))
         if done.returncode != 0:
             message = done.stderr.decode("utf-8", "replace").strip() or f"status {done.returncode}"
             return f"Graphviz could not draw the graph: {message}"

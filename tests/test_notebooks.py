@@ -71,7 +71,7 @@ def test_the_walkthroughs_are_there_in_reading_order():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_and_reproduces_its_stored_outputs(path, tmp_path, dot_program):
+def test_notebook_runs_and_reproduces_its_stored_outputs(path, tmp_path, renderer):
     stored = nbformat.read(path, as_version=4)
     # stored with outputs, so a code host shows them without running anything
     assert not any(o.output_type == "error" for c in _code_cells(stored) for o in c.outputs)

@@ -145,7 +145,7 @@ EXAMPLE_1_STEPS = 8
         lambda: _bce_by_hand()["L"],
     ],
 )
-def test_the_page_shows_exactly_traces_steps(make, dot_program):
+def test_the_page_shows_exactly_traces_steps(make, renderer):
     root = make()
     expected = trace(root).steps
     s = step_through(root)
@@ -170,7 +170,7 @@ def test_the_page_shows_exactly_traces_steps(make, dot_program):
         assert f"contribution  {num(want.contribution)}" in parts
 
 
-def test_example_1_gradients_arrive_as_the_chapter_computes_them(dot_program):
+def test_example_1_gradients_arrive_as_the_chapter_computes_them(renderer):
     ex = example1()  # the engine has run backward: its .grad is an oracle independent of the page
     s = step_through(ex.root)
     last = {}
@@ -191,7 +191,7 @@ def test_example_1_gradients_arrive_as_the_chapter_computes_them(dot_program):
     assert "(ŷ − 10)²" in s.dot  # the loss's op is drawn with its target inside, as trace and viz draw it
 
 
-def test_example_2s_loss_is_one_step_as_in_the_chapter(dot_program):
+def test_example_2s_loss_is_one_step_as_in_the_chapter(renderer):
     ex = example2()
     s = step_through(ex.root)
     assert [st["parent"] for st in s.steps] == ["z", "w", "x", "b"]  # the constant target 0 has no step
@@ -206,7 +206,7 @@ def test_example_2s_loss_is_one_step_as_in_the_chapter(dot_program):
     assert "BCE(y = 0)" in s.dot
 
 
-def test_a_node_on_several_paths_shows_each_share_and_then_their_sum(dot_program):
+def test_a_node_on_several_paths_shows_each_share_and_then_their_sum(renderer):
     x, y = _square_plus()
     y.backward()
     s = step_through(y)
@@ -223,7 +223,7 @@ def test_a_node_on_several_paths_shows_each_share_and_then_their_sum(dot_program
         assert re.search(rf'\bn{st["p"]} -> n{st["c"]}op \[id="{st["edge"]}"', s.dot)
 
 
-def test_the_bce_formula_written_out_gives_yhat_two_shares(dot_program):
+def test_the_bce_formula_written_out_gives_yhat_two_shares(renderer):
     nodes = _bce_by_hand()
     s = step_through(nodes["L"])
     mine = [st for st in s.steps if st["parent"] == "ŷ"]
@@ -238,7 +238,7 @@ def test_the_bce_formula_written_out_gives_yhat_two_shares(dot_program):
         assert abs(nodes[name].grad - ex.nodes[name].grad) < 1e-12
 
 
-def test_many_paths_show_the_running_sum_only(dot_program):
+def test_many_paths_show_the_running_sum_only(renderer):
     x = Value(1.0, "x")
     y = x * 1.0 + x * 2.0 + x * 3.0 + x * 4.0  # four shares of x: 4, 3, 2, 1 (backward order)
     y.label = "y"
@@ -252,7 +252,7 @@ def test_many_paths_show_the_running_sum_only(dot_program):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_the_page_needs_nothing_from_the_network(tmp_path, dot_program):
+def test_the_page_needs_nothing_from_the_network(tmp_path, renderer):
     s = step_through(example1().root)
     path = s.save(tmp_path / "steps.html")
     page = Path(path).read_text(encoding="utf-8")
@@ -263,7 +263,7 @@ def test_the_page_needs_nothing_from_the_network(tmp_path, dot_program):
         assert "<svg" in text and "<script>" in text
 
 
-def test_every_display_has_its_own_ids(dot_program):
+def test_every_display_has_its_own_ids(renderer):
     s = step_through(example1().root)
     a, b = s.html(), s._repr_html_()
     pa, pb = _prefix(a), _prefix(b)
@@ -274,7 +274,7 @@ def test_every_display_has_its_own_ids(dot_program):
     assert not set(ids) & set(re.findall(r'\bid="([^"]+)"', b))
 
 
-def test_without_scripts_the_page_shows_the_start(dot_program):
+def test_without_scripts_the_page_shows_the_start(renderer):
     s = step_through(example1().root)
     page = s.html()
     els = _elements(page)
@@ -286,7 +286,7 @@ def test_without_scripts_the_page_shows_the_start(dot_program):
     assert len(grads) == last and grads.count("grad 1") == 1 and grads.count("grad ?") == last - 1
 
 
-def test_bad_input_is_refused_clearly(dot_program):
+def test_bad_input_is_refused_clearly(renderer):
     with pytest.raises(TypeError, match="step_through expects a Value, got int"):
         step_through(3)
     x = Value(1.0, "x")
@@ -301,13 +301,13 @@ def test_bad_input_is_refused_clearly(dot_program):
         derivation_latex(y)
 
 
-def test_a_leaf_has_no_steps(dot_program):
+def test_a_leaf_has_no_steps(renderer):
     s = step_through(Value(4.0, "w"))
     assert len(s) == 0 and "step 0 of 0" in s.html()
     assert repr(s) == "<Stepper of w: 0 chain-rule steps>" and isinstance(s, Stepper)
 
 
-def test_the_cli_writes_the_page(tmp_path, dot_program):
+def test_the_cli_writes_the_page(tmp_path, renderer):
     exe = [sys.executable, "-m", "autograd_tiny", "trace", "x*x + 3*x", "x=2"]
     out = subprocess.run(
         [*exe, "--html", "s.html"], capture_output=True, text=True, cwd=tmp_path, timeout=120
@@ -365,7 +365,7 @@ def _expected_fields(s: Stepper, k: int) -> dict[int, str]:
 
 
 @pytest.mark.parametrize("k", [0, 1, 2, EXAMPLE_1_STEPS])
-def test_pressing_next_k_times_in_chromium(k, chromium, tmp_path, dot_program):
+def test_pressing_next_k_times_in_chromium(k, chromium, tmp_path, renderer):
     s = step_through(example1().root)
     page = Path(s.save(tmp_path / "steps.html"))
     dom = _dump(chromium, page, f"#step={k}", tmp_path)
@@ -394,7 +394,7 @@ def test_pressing_next_k_times_in_chromium(k, chromium, tmp_path, dot_program):
         assert els[f"{p}formula"]["text"] == "∂L/∂w2 += a1 · ∂L/∂z2 = 2 · (−6) = −12"
 
 
-def test_a_partly_arrived_gradient_in_chromium(chromium, tmp_path, dot_program):
+def test_a_partly_arrived_gradient_in_chromium(chromium, tmp_path, renderer):
     s = step_through(_bce_by_hand()["L"])
     page = Path(s.save(tmp_path / "steps.html"))
     first, second = [j + 1 for j, st in enumerate(s.steps) if st["parent"] == "ŷ"]
@@ -498,7 +498,7 @@ def browser(chromium, tmp_path):
     b.close()
 
 
-def test_buttons_and_keys_in_chromium(browser, tmp_path, dot_program):
+def test_buttons_and_keys_in_chromium(browser, tmp_path, renderer):
     s = step_through(example1().root)
     page = Path(s.save(tmp_path / "steps.html"))
     browser.open(page.as_uri())
@@ -553,7 +553,7 @@ def test_buttons_and_keys_in_chromium(browser, tmp_path, dot_program):
     assert style[2] >= 24 and style[3] >= 24
 
 
-def test_the_drawings_text_is_readable_in_chromium(browser, tmp_path, dot_program):
+def test_the_drawings_text_is_readable_in_chromium(browser, tmp_path, renderer):
     for name, root in (("example1", example1().root), ("example2", example2().root),
                        ("bce_by_hand", _bce_by_hand()["L"])):  # fmt: skip
         page = Path(step_through(root).save(tmp_path / f"{name}.html"))
@@ -564,7 +564,7 @@ def test_the_drawings_text_is_readable_in_chromium(browser, tmp_path, dot_progra
         assert heights and min(heights) >= 16  # pixels: the graph scrolls rather than shrink below this
 
 
-def test_two_steppers_on_one_page_do_not_clash(browser, tmp_path, dot_program):
+def test_two_steppers_on_one_page_do_not_clash(browser, tmp_path, renderer):
     a, b = step_through(example1().root), step_through(_bce_by_hand()["L"])
     page = tmp_path / "two.html"
     page.write_text(f"<!DOCTYPE html><html><body>{a.html()}{b.html()}</body></html>", encoding="utf-8")
@@ -583,7 +583,7 @@ def test_two_steppers_on_one_page_do_not_clash(browser, tmp_path, dot_program):
     assert browser.js("document.querySelectorAll('.cur-edge').length") == 2
 
 
-def test_a_notebook_may_run_the_script_away_from_the_output(browser, tmp_path, dot_program):
+def test_a_notebook_may_run_the_script_away_from_the_output(browser, tmp_path, renderer):
     """Jupyter's classic notebook puts the output's HTML in place and runs each script in <head>."""
     s = step_through(_bce_by_hand()["L"])
     blank = tmp_path / "notebook.html"

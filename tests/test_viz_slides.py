@@ -1,10 +1,9 @@
-"""Drawings that fit a slide: rendered with Graphviz's `dot` and measured (PNG header), not guessed."""
+"""Drawings that fit a slide: rendered with Graphviz and measured, not guessed: in the PNG `dot` makes
+(its header) when `dot` is installed, else from the size of the SVG Graphviz-in-WebAssembly makes."""
 
 from __future__ import annotations
 
 import re
-import struct
-import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -15,22 +14,28 @@ from autograd_tiny.examples import EXAMPLES, example1, example2, primer
 from autograd_tiny.graph import topological_order
 from autograd_tiny.losses import hinge_loss
 from autograd_tiny.trace import op_label
-from autograd_tiny.viz import draw_dot, to_dot
+from autograd_tiny.viz import GraphvizNotFound, draw_dot, to_dot
 
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def _png_size(dot_source: str) -> tuple[int, int]:
-    """(width, height) in pixels of the PNG `dot` makes at its default 96 dpi, from the IHDR chunk."""
-    png = subprocess.run(["dot", "-Tpng"], input=dot_source.encode(), capture_output=True, check=True).stdout
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
-    return struct.unpack(">II", png[16:24])
+@pytest.mark.parametrize("make", [example1, example2, primer], ids=["example1", "example2", "primer"])
+def test_default_drawings_are_no_strip_wider_or_taller_than_4_to_1(make, renderer):
+    width, height = renderer.size_px(to_dot(make().root))
+    assert 1 / 4 <= width / height <= 4, (width, height)
 
 
 @pytest.mark.parametrize("make", [example1, example2, primer], ids=["example1", "example2", "primer"])
-def test_default_drawings_are_no_strip_wider_or_taller_than_4_to_1(make, dot_program):
-    width, height = _png_size(to_dot(make().root))
-    assert 1 / 4 <= width / height <= 4, (width, height)
+def test_svg_points_are_the_png_pixels(make, renderer):
+    """Without `dot` the sizes above come from the SVG (points · 96/72): with `dot`, that is the PNG's
+    size in pixels to a pixel. Without `dot`, a PNG is refused naming what to install."""
+    if renderer.native:
+        png = renderer.size_px(to_dot(make().root))
+        svg = renderer.svg_size_px(renderer.svg(to_dot(make().root)))
+        assert abs(svg[0] - png[0]) <= 1 and abs(svg[1] - png[1]) <= 1, (svg, png)
+    else:
+        with pytest.raises(GraphvizNotFound, match="apt-get install graphviz"):
+            draw_dot(make().root).pipe(format="png")
 
 
 def test_the_direction_is_chosen_for_the_graph_and_an_explicit_one_is_kept():
@@ -50,7 +55,7 @@ def _one_example_through_the_moons_network():
     return model, loss
 
 
-def test_collapsed_mlp_has_one_box_per_neuron_and_fits_a_screen(dot_program):
+def test_collapsed_mlp_has_one_box_per_neuron_and_fits_a_screen(renderer):
     model, loss = _one_example_through_the_moons_network()
     src = to_dot(loss, collapse="neuron")
     neurons = re.findall(r"^\s*u(\d+)_(\d+) \[", src, flags=re.M)
@@ -67,9 +72,10 @@ def test_collapsed_mlp_has_one_box_per_neuron_and_fits_a_screen(dot_program):
     assert (unit.b.grad == 0.0) == ("δ = 0" in line)  # ∂L/∂b = δ: a dead unit shows δ = 0
     # one arrow from each input to each first-layer neuron, from each neuron to each one after it
     assert src.count("-> u1_") == 2 * 16 and src.count("-> u2_") == 16 * 16 and src.count("-> u3_0") == 16
-    width, height = _png_size(src)
+    width, height = renderer.size_px(src)
     assert max(width, height) <= 2500 and 1 / 4 <= width / height <= 4, (width, height)
-    assert max(_png_size(to_dot(loss, collapse="neuron", group_layers=True, color_by_grad=True))) <= 2500
+    grouped = to_dot(loss, collapse="neuron", group_layers=True, color_by_grad=True)
+    assert max(renderer.size_px(grouped)) <= 2500
 
 
 def test_unfused_neurons_collapse_the_same_and_a_relabelled_output_keeps_its_name():
@@ -119,7 +125,7 @@ def test_op_labels_are_trace_op_labels_rounded():
                 assert f"label={quote(op_label(n, 4))}" in src, n.op
 
 
-def test_one_font_and_one_size_for_values_and_ops(dot_program, tmp_path):
+def test_one_font_and_one_size_for_values_and_ops(renderer, tmp_path):
     svg = draw_dot(example1().root).pipe(format="svg")
     texts = list(ET.fromstring(svg).iter(f"{SVG}text"))
     assert {t.get("font-family") for t in texts} == {"Helvetica,sans-Serif"}
@@ -127,7 +133,7 @@ def test_one_font_and_one_size_for_values_and_ops(dot_program, tmp_path):
     assert any(t.text == "relu" for t in texts) and any(t.text == "w1" for t in texts)
 
 
-def test_jupyter_shows_the_svg_scaled_to_the_notebook_width(dot_program):
+def test_jupyter_shows_the_svg_scaled_to_the_notebook_width(renderer):
     g = draw_dot(primer().root)
     shown = g._repr_mimebundle_()["image/svg+xml"]
     root = ET.fromstring(shown.encode())
