@@ -45,7 +45,9 @@ def _stream(cell) -> str:
 
 
 def _kinds(cell) -> list[str]:
-    return [o.output_type + ":" + ",".join(sorted(o.get("data", {}))) for o in cell.outputs]
+    kinds = [o.output_type + ":" + ",".join(sorted(o.get("data", {}))) for o in cell.outputs]
+    # a kernel may deliver one printout as two stream messages: consecutive ones count as one
+    return [k for i, k in enumerate(kinds) if not (k == "stream:" and i and kinds[i - 1] == "stream:")]
 
 
 def _rich(cell) -> list[str]:
