@@ -85,6 +85,10 @@ def local_derivatives(node: Value) -> list[Value | float | None]:
 
     From the op's row of the table, or from the ``rule`` given to ``Value.from_op``.
     """
+    if not isinstance(node, Value):
+        raise TypeError(f"local_derivatives: node must be a Value, got {type(node).__name__}")
+    if not node.parents:
+        raise ValueError(f"local_derivatives: node {node!r} is a leaf: it has no parents to differentiate by")
     if isinstance(node, CustomOp):
         if node.rule is None:
             raise ValueError(
@@ -92,10 +96,21 @@ def local_derivatives(node: Value) -> list[Value | float | None]:
                 f"are numbers and cannot be differentiated again; pass rule=lambda *parents: (...) "
                 f"giving them as Values"
             )
-        given = list(node.rule(*node.parents))
-        if len(given) != len(node.parents):
-            n = len(node.parents)
+        given = node.rule(*node.parents)
+        n = len(node.parents)
+        if isinstance(given, (Value, int, float)) and n == 1:
+            given = [given]  # one parent: the rule may give its one derivative alone
+        if not isinstance(given, (list, tuple)):
+            raise TypeError(
+                f"{node.op}: its rule must return a tuple of {n} derivatives (Values or numbers), "
+                f"got {type(given).__name__}"
+            )
+        if len(given) != n:
             raise ValueError(f"{node.op}: its rule gave {len(given)} derivatives for {n} parents")
+        given = [
+            d if isinstance(d, Value) else finite(d, f"{node.op}: its rule's derivative {k}")
+            for k, d in enumerate(given)
+        ]
         return [None if isinstance(p, Constant) else d for p, d in zip(node.parents, given, strict=True)]
     rule = rules.RULES[node.op]
     groups = rule.split(node.parents)
@@ -135,13 +150,18 @@ def _check_root_and_inputs(root: Any, inputs: Any, who: str) -> list[Value]:
     """The root must be a Value and the inputs a sequence of Values."""
     if not isinstance(root, Value):
         raise TypeError(f"{who}: the output must be a Value, got {type(root).__name__}")
+    return _check_inputs(inputs, who)
+
+
+def _check_inputs(inputs: Any, who: str) -> list[Value]:
+    """The inputs as a list of Values (one Value is a list of one), or a TypeError."""
     if isinstance(inputs, Value):
         inputs = [inputs]
     if isinstance(inputs, (str, bytes, dict, set)) or not isinstance(inputs, (list, tuple)):
         raise TypeError(f"{who}: inputs must be a list of Values, got {type(inputs).__name__}")
-    for x in inputs:
+    for k, x in enumerate(inputs):
         if not isinstance(x, Value):
-            raise TypeError(f"{who}: every input must be a Value, got {type(x).__name__}")
+            raise TypeError(f"{who}: inputs[{k}] must be a Value, got {type(x).__name__}")
     return list(inputs)
 
 
@@ -154,6 +174,8 @@ def gradients(root: Value, inputs: Sequence[Value], create_graph: bool = False) 
     input the root does not depend on gets 0.0 (or a constant 0).
     """
     xs = _check_root_and_inputs(root, inputs, "gradients")
+    if not isinstance(create_graph, bool):
+        raise TypeError(f"gradients: create_graph must be True or False, got {type(create_graph).__name__}")
     order = topological_order(root)
     if not create_graph:
         g: dict[int, float] = {id(root): 1.0}
@@ -286,7 +308,19 @@ def tangents(outputs: Sequence[Value], inputs: Sequence[Value], direction: Seque
     chain rule, ẏ = Σ ∂y/∂u · u̇, with the local derivatives the nodes stored: one sweep, whatever
     the number of outputs.
     """
-    t = {id(x): finite(d, "a tangent") for x, d in zip(inputs, direction, strict=True)}
+    if isinstance(outputs, Value):
+        raise TypeError("tangents: outputs must be a list of Values, got a Value (wrap it in a list)")
+    if isinstance(outputs, (str, bytes, dict, set)) or not isinstance(outputs, (list, tuple)):
+        raise TypeError(f"tangents: outputs must be a list of Values, got {type(outputs).__name__}")
+    for k, o in enumerate(outputs):
+        if not isinstance(o, Value):
+            raise TypeError(f"tangents: outputs[{k}] must be a Value, got {type(o).__name__}")
+    xs = _check_inputs(inputs, "tangents")
+    if isinstance(direction, (str, bytes, dict, set)) or not isinstance(direction, (list, tuple)):
+        raise TypeError(f"tangents: direction must be a list of numbers, got {type(direction).__name__}")
+    if len(direction) != len(xs):
+        raise ValueError(f"tangents: {len(xs)} inputs but {len(direction)} numbers in direction")
+    t = {id(x): finite(d, f"tangents: direction[{k}]") for k, (x, d) in enumerate(zip(xs, direction))}  # noqa: B905
     for node in _forward_order(outputs):
         if node.parents and id(node) not in t:
             t[id(node)] = sum(
