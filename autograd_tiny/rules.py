@@ -221,7 +221,15 @@ class Rule:
 
     def split(self, parents: Sequence[Any]) -> list[Any]:
         """A node's flat parents grouped as this rule's inputs: affine's (w…, x…, b) → [w, x, b]."""
+        if isinstance(parents, (str, bytes, dict, set)) or not isinstance(parents, Sequence):
+            raise TypeError(f"{self.name}.split: parents must be a list, got {type(parents).__name__}")
         k = sum(self.vectors)
+        if not k and len(parents) != len(self.inputs):
+            raise ValueError(
+                f"{self.name}.split: parents has {len(parents)} entries, the op takes {len(self.inputs)}"
+            )
+        if k and (len(parents) < len(self.inputs) - k or (len(parents) - (len(self.inputs) - k)) % k):
+            raise ValueError(f"{self.name}.split: {len(parents)} parents do not fit the inputs {self.inputs}")
         if not k:
             return list(parents)
         n = (len(parents) - (len(self.inputs) - k)) // k  # every vector input has the same length
@@ -233,13 +241,26 @@ class Rule:
 
     def locate(self, k: int, n_parents: int) -> tuple[int, int | None]:
         """Which input a node's k-th parent is, and its place in that vector (None for a scalar)."""
-        groups = self.split(list(range(n_parents)))
-        for j, g in enumerate(groups):
-            if isinstance(g, list) and k in g:
-                return j, g.index(k)
-            if g == k:
-                return j, None
-        raise IndexError(f"{self.name} has no parent number {k}")
+        for what, x in (("k", k), ("n_parents", n_parents)):
+            if isinstance(x, bool) or not isinstance(x, int):
+                raise TypeError(f"{self.name}.locate: {what} must be an int, got {type(x).__name__}")
+        if self.arity is not None and n_parents != self.arity:
+            raise ValueError(f"{self.name}.locate: n_parents = {n_parents}, the op takes {self.arity}")
+        if not 0 <= k < n_parents:
+            raise ValueError(
+                f"{self.name}.locate: k = {k} is not a parent number of a node with {n_parents} parents"
+            )
+        vec = sum(self.vectors)
+        n = (n_parents - (len(self.inputs) - vec)) // vec if vec else 1  # each vector input's length
+        start = 0  # the parents of input j are parents[start : start + (n if a vector else 1)]
+        for j, is_vector in enumerate(self.vectors):
+            width = n if is_vector else 1
+            if start <= k < start + width:
+                return j, (k - start) if is_vector else None
+            start += width
+        raise ValueError(
+            f"{self.name}.locate: k = {k} is not a parent number of a node with {n_parents} parents"
+        )
 
 
 def _rule(name: str, inputs: str, forward: str, derivs: Sequence[str], symbol: str = "") -> Rule:
@@ -316,6 +337,7 @@ class _Rename(ast.NodeTransformer):
 
 def to_python(expr: str, names: dict[str, str] | None = None) -> str:
     """An expression as Python source, its names replaced: to_python("1 / u", {"u": "z1"}) = "1.0 / z1"."""
+    _check_expr(expr, names, "to_python")
     tree = _Rename(names or {}).visit(ast.parse(expr, mode="eval"))
     return ast.unparse(ast.fix_missing_locations(tree))
 
@@ -445,8 +467,25 @@ class _Fold(ast.NodeTransformer):
         return node
 
 
-def _tree(expr: str, values: dict[str, float] | None) -> ast.AST:
+def _check_expr(expr: Any, names: Any, who: str) -> None:
+    """A TypeError unless expr is a str and names a dict (or None)."""
+    if not isinstance(expr, str):
+        raise TypeError(f"{who}: expr must be a str (a Python expression), got {type(expr).__name__}")
+    if names is not None and not isinstance(names, dict):
+        raise TypeError(f"{who}: names must be a dict of name → replacement, got {type(names).__name__}")
+    try:
+        ast.parse(expr, mode="eval")
+    except SyntaxError as e:
+        raise ValueError(f"{who}: expr is not a Python expression: {expr!r} ({e.msg})") from None
+
+
+def _tree(expr: str, values: dict[str, float] | None, who: str = "to_text") -> ast.AST:
     """The expression's syntax tree, with known values put in and folded."""
+    if values is not None and not isinstance(values, dict):
+        raise TypeError(f"{who}: values must be a dict of name → number, got {type(values).__name__}")
+    for name, v in (values or {}).items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise TypeError(f"{who}: values[{name!r}] must be a number, got {type(v).__name__}")
     tree = ast.parse(expr, mode="eval").body
     return _Fold(values).visit(tree) if values else tree
 
@@ -456,12 +495,14 @@ def to_text(expr: str, names: dict[str, str] | None = None, values: dict[str, fl
 
     ``values`` gives numbers for names that are constants (the exponent of a square), folded in.
     """
-    return _Printer(names or {}, latex=False).show(_tree(expr, values))
+    _check_expr(expr, names, "to_text")
+    return _Printer(names or {}, latex=False).show(_tree(expr, values, "to_text"))
 
 
 def to_latex(expr: str, names: dict[str, str] | None = None, values: dict[str, float] | None = None) -> str:
     """An expression as LaTeX: to_latex("1 / u", {"u": "z_1"}) = "\\frac{1}{z_1}"."""
-    return _Printer(names or {}, latex=True).show(_tree(expr, values))
+    _check_expr(expr, names, "to_latex")
+    return _Printer(names or {}, latex=True).show(_tree(expr, values, "to_latex"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -481,6 +522,8 @@ def float_source(rule: Rule) -> str:
     backward only if a gradient ever flows through it. ``print(float_source(RULES["mul"]))``
     shows what the engine really runs for ``*``.
     """
+    if not isinstance(rule, Rule):
+        raise TypeError(f"float_source: rule must be a Rule (e.g. RULES['mul']), got {type(rule).__name__}")
     names = rule.names
     params = [n.upper() for n in names]  # the parent Values: U, V (or lists W, X)
     hints = [f"{P}: {'list[Value]' if vec else 'Value | float'!r}" for P, vec in zip(params, rule.vectors)]  # noqa: B905
