@@ -631,7 +631,9 @@ def compile(
     (``check=False`` skips that, for a function whose graph never depends on its numbers).
     """
     if isinstance(root, Value) or not callable(root):
-        return Compiled(_check_root(root), _check_inputs(inputs), _function_name(name or "f"))
+        return Compiled(
+            _check_root(root), _check_inputs(inputs), _function_name("f" if name is None else name)
+        )
     f = root
     if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Sequence):
         raise TypeError(f"compile: example_inputs must be a list of numbers, got {type(inputs).__name__}")
@@ -652,7 +654,9 @@ def compile(
     if not isinstance(out, Value):
         raise TypeError(f"compile: the function must return a Value, got {type(out).__name__}")
     fname = getattr(f, "__name__", "f")
-    fname = name or (fname if fname.isidentifier() and not keyword.iskeyword(fname) else "f")
+    if name is None:
+        name = fname if fname.isidentifier() and not keyword.iskeyword(fname) else "f"
+    fname = name
     return Compiled(out, xs, _function_name(fname), function=f, check=check)
 
 
@@ -704,6 +708,8 @@ class CompiledBatch:
         """Compile (use ``compile_batch``)."""
         root = _check_root(root)
         params = _check_inputs(inputs)
+        if not params:
+            raise ValueError("compile_batch: inputs must list at least one parameter to differentiate by")
         if isinstance(outputs, (Value, str, bytes)) or not isinstance(outputs, Sequence) or not outputs:
             raise TypeError(
                 "compile_batch: outputs must be a non-empty list with each example's output node(s)"
