@@ -487,6 +487,10 @@ class Stepper:
 
     def save(self, path: str | Path) -> str:
         """Write the stepper as a whole HTML page that any browser opens offline; returns the path."""
+        if not isinstance(path, (str, Path)):
+            raise TypeError(f"Stepper.save: path must be a str or Path, got {type(path).__name__}")
+        if not str(path):
+            raise ValueError("Stepper.save: path is empty; give a file name such as 'backward.html'")
         text = self.html(page=True, max_height="calc(100vh - 330px)")
         Path(path).write_text(text, encoding="utf-8")
         return str(path)
