@@ -584,6 +584,8 @@ class Exercise:
         A wrong answer gets a hint that names the first chain-rule step to look at, and the slip
         it would follow from if it matches a classic one; the key is shown only with ``reveal``.
         """
+        if not isinstance(reveal, bool):
+            raise TypeError(f"check: reveal must be True or False, got {type(reveal).__name__}")
         if not isinstance(answers, Mapping):
             raise TypeError(
                 f"check expects a dict of name → number, e.g. {{{self.unknowns[0]!r}: 1.5}}, "
