@@ -33,7 +33,7 @@ from typing import Any
 from autograd_tiny.engine import Constant, Value
 from autograd_tiny.graph import topological_order
 from autograd_tiny.rules import RULES, to_latex
-from autograd_tiny.trace import Step, Trace, num
+from autograd_tiny.trace import Step, Trace, factor, num
 from autograd_tiny.viz import draw_dot
 
 # ---------------------------------------------------------------------------------------------
@@ -43,14 +43,9 @@ from autograd_tiny.viz import draw_dot
 _SHARES_SHOWN = 3  # a node with more paths than this shows only its running sum in the drawing
 
 
-def _factor(x: float) -> str:
-    """A number inside a product or a sum: negatives in parentheses, as in 2 · (−6)."""
-    return f"({num(x)})" if x < 0 else num(x)
-
-
 def _shares(shares: list[float]) -> str:
     """The received shares of a gradient as a sum: 3.71828 + 0, −6 + (−6)."""
-    return " + ".join([num(shares[0])] + [_factor(s) for s in shares[1:]])
+    return " + ".join([num(shares[0])] + [factor(s) for s in shares[1:]])
 
 
 def _grad_field(shares: list[float], total: float, n: int) -> str:
@@ -93,7 +88,7 @@ def _formula(step: Step) -> list[list[str]]:
         [" = ", ""],
         [num(step.local), "loc"],
         [" · ", ""],
-        [_factor(step.upstream), "up"],
+        [factor(step.upstream), "up"],
         [" = ", ""],
         [num(step.contribution), "con"],
     ]

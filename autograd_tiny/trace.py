@@ -29,8 +29,8 @@ def num(x: float, digits: int = 6) -> str:
     return s.replace("-", "−") if s != "-0" else "0"
 
 
-def _factor(x: float) -> str:
-    """A number inside a product: negatives in parentheses, as in 2 · (−6)."""
+def factor(x: float) -> str:
+    """A number inside a product or a sum: negatives in parentheses, as in 2 · (−6)."""
     return f"({num(x)})" if x < 0 else num(x)
 
 
@@ -137,7 +137,7 @@ class Step:
         """∂L/∂w2 += a1 · ∂L/∂z2 = 2 · (−6) = −12."""
         return (
             f"∂{self.root}/∂{self.parent} += {_wrap_formula(self.symbol)} · ∂{self.root}/∂{self.child} = "
-            f"{num(self.local)} · {_factor(self.upstream)} = {num(self.contribution)}"
+            f"{num(self.local)} · {factor(self.upstream)} = {num(self.contribution)}"
         )
 
 

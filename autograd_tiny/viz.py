@@ -156,11 +156,6 @@ def _escape(text: str) -> str:
     return _RECORD_SPECIAL.sub(r"\\\1", text)
 
 
-def fmt_number(x: float, digits: int = 4) -> str:
-    """A number for a drawing: ``digits`` significant digits, a true minus sign, no trailing .0."""
-    return num(x, digits)
-
-
 def _grad_colour(g: float, largest: float) -> tuple[str, str]:
     """(fill colour, style) for |∂L/∂node|: darker for larger; grey and dashed for exactly 0.
 
@@ -379,7 +374,7 @@ def draw_dot(
     a_of = {key: k for k, key in member.items() if order[k].label == f"a{key[0]}[{key[1]}]"}
 
     def number(x: float) -> str:
-        return _escape(fmt_number(x, digits))
+        return _escape(num(x, digits))
 
     def node_id(i: int) -> str:  # a Value's box, or the box of the neuron it is hidden in
         return f"u{member[i][0]}_{member[i][1]}" if i in member else f"n{i}"
