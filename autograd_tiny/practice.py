@@ -257,39 +257,30 @@ class _Chain:
             g[edge.parent] += local * g[edge.child]
         return g
 
+    @staticmethod
+    def _reach(start: int, links: list[list[int]], avoid: int | None = None) -> set[int]:
+        """start and every node reached from it along ``links``, never passing through ``avoid``."""
+        seen, todo = {start}, [start]
+        while todo:
+            for n in links[todo.pop()]:
+                if n not in seen and n != avoid:
+                    seen.add(n)
+                    todo.append(n)
+        return seen
+
     def descendants(self, t: int) -> set[int]:
         """t and every node computed from it (the nodes between t and L)."""
-        seen, todo = {t}, [t]
-        while todo:
-            for c in self.feeds[todo.pop()]:
-                if c not in seen:
-                    seen.add(c)
-                    todo.append(c)
-        return seen
+        return self._reach(t, self.feeds)
 
     def ancestors(self, u: int) -> set[int]:
         """u and every node it is computed from."""
-        seen, todo = {u}, [u]
-        while todo:
-            for p in self.made_from[todo.pop()]:
-                if p not in seen:
-                    seen.add(p)
-                    todo.append(p)
-        return seen
+        return self._reach(u, self.made_from)
 
     def dominates(self, u: int, t: int) -> bool:
         """Whether every path from t to L passes through u (so ∂L/∂t = ∂L/∂u · ∂u/∂t)."""
         if u == self.root:
             return True
-        seen, todo = {t, u}, [t]
-        while todo:
-            for c in self.feeds[todo.pop()]:
-                if c == self.root:
-                    return False
-                if c not in seen:
-                    seen.add(c)
-                    todo.append(c)
-        return t != self.root
+        return self.root not in self._reach(t, self.feeds, avoid=u)
 
     def between(self, t: int, u: int) -> list[int]:
         """The steps on the paths from t up to u, in backward order."""
