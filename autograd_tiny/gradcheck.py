@@ -101,6 +101,15 @@ def _tolerance(v: object, name: str) -> float:
     return x
 
 
+def _row(name: str, analytic: float, numeric: float, rtol: float, atol: float) -> GradcheckRow:
+    """One comparison: passes if |analytic − numeric| ≤ atol + rtol·|numeric| (and analytic is finite)."""
+    err = abs(analytic - numeric)
+    scale = max(abs(analytic), abs(numeric))
+    rel = err / scale if scale > 0 else 0.0
+    ok = err <= atol + rtol * abs(numeric) and math.isfinite(analytic)
+    return GradcheckRow(name, analytic, numeric, err, rel, ok)
+
+
 def gradcheck(
     f: Callable[..., Value],
     inputs: Sequence[Value | Number],
@@ -144,11 +153,7 @@ def gradcheck(
             raise ValueError(f"gradcheck: f cannot be evaluated at {name} ± {eps:g}: {e}") from None
         numeric = (hi - lo) / (2 * eps)
         analytic = xs[i].grad
-        err = abs(analytic - numeric)
-        scale = max(abs(analytic), abs(numeric))
-        rel = err / scale if scale > 0 else 0.0
-        ok = err <= atol + rtol * abs(numeric) and math.isfinite(analytic)
-        rows.append(GradcheckRow(name, analytic, numeric, err, rel, ok))
+        rows.append(_row(name, analytic, numeric, rtol, atol))
     return GradcheckResult(tuple(rows), eps, rtol, atol)
 
 
@@ -181,9 +186,5 @@ def _second_order(
         for j, name_j in enumerate(names):
             numeric = (hi[j] - lo[j]) / (2 * eps)
             analytic = hessian[j][i]
-            err = abs(analytic - numeric)
-            scale = max(abs(analytic), abs(numeric))
-            rel = err / scale if scale > 0 else 0.0
-            ok = err <= atol + rtol * abs(numeric) and math.isfinite(analytic)
-            rows.append(GradcheckRow(f"∂²/∂{name_i}∂{name_j}", analytic, numeric, err, rel, ok))
+            rows.append(_row(f"∂²/∂{name_i}∂{name_j}", analytic, numeric, rtol, atol))
     return GradcheckResult(tuple(rows), eps, rtol, atol)
