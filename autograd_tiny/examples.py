@@ -1,4 +1,5 @@
-"""Every worked result of the seeds (../shared/seeds/README.md), built with the engine and checked.
+"""Every worked result of the course texts (the chapter *16-05 Backpropagation (Mathematics)* and the
+*Primer on Backpropagation*), built with the engine and checked against the texts' answer keys.
 
 Each function builds its graph, runs the backward pass, and returns an ``Example``: the graph's
 root (for ``trace`` and ``draw_dot``), the named nodes, and a list of ``Check``s pairing each

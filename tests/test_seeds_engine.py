@@ -1,5 +1,6 @@
-"""The seeds' worked examples written with plain Value arithmetic, against their answer keys
-(../shared/seeds/README.md; numbers given to 4 decimals there are checked to that rounding)."""
+"""The course's worked examples written with plain Value arithmetic, against their answer keys
+(the keys as autograd_tiny/examples.py states them; numbers the texts give to 4 decimals are
+checked to that rounding)."""
 
 from __future__ import annotations
 
