@@ -4,14 +4,16 @@ The engine builds a graph of Value nodes and walks it. ``to_python(root, inputs)
 computation out as a Python function of the inputs' numbers, one line per node of the forward pass
 and one line per chain-rule step of the backward pass, named in the chapter's notation:
 
-    z2 = dot([w2], [a1]) + b2  # z2 = w2·a1 + b2
+    z2 = w2 * a1 + b2  # z2 = w2·a1 + b2
     ...
     dL_dw2 += a1 * dL_dz2  # ∂z2/∂w2 = a1
 
-Each forward line and each local derivative is the rule table's own expression (``rules.py``) on
-the same float functions, and every gradient starts at 0 and receives ``local * upstream`` in the
-engine's order (reverse topological order), so ``compile(root, inputs)`` returns exactly the
-engine's numbers, bit for bit, only faster: no nodes are made and nothing is looked up.
+Each forward line and each local derivative is the rule table's own expression (``rules.py``), with
+its small float functions written out as a student would (``relu(z)`` as ``z if z > 0.0 else 0.0``,
+``dot`` as a sum of products, added left to right as ``rules.dot`` adds), and every gradient
+receives ``local * upstream`` in the engine's order (reverse topological order), so
+``compile(root, inputs)`` returns exactly the engine's numbers, bit for bit, only faster: no nodes
+are made and nothing is looked up.
 
 What is compiled is the *recorded* graph: the function computes, for new input numbers, what that
 graph computes. Python code with an ``if`` on a value can build a different graph for other numbers;
@@ -25,8 +27,9 @@ literals, and their derivatives are never computed; neither is any gradient that
 A value or gradient that is not finite, or a domain error, makes ``Compiled`` run the engine on the
 recorded graph, so the error is the engine's own, naming the op.
 
-``compile_batch`` compiles a training loss over many examples: one function per example structure
-(reused for every example and step), one for the loss on top, accumulated in the engine's order.
+``compile_batch`` compiles a training loss over many examples: a forward and a backward function
+that loop over the examples (one branch per example structure, reused for every example and step),
+and a function for the loss on top; the parameters' gradients are added to in the engine's order.
 """
 
 from __future__ import annotations
@@ -185,6 +188,85 @@ def _replay(
 
 
 # ---------------------------------------------------------------------------------------------
+# Inlining: the rule table's small float functions written out where they are called.
+# ---------------------------------------------------------------------------------------------
+
+# What a student writes for each by hand. Each gives the function's own bits for every float
+# (tests/test_compile.py checks that on signed zeros, infinities and NaN), and a call costs more
+# than the arithmetic inside it. A function with a domain check (pow, log) stays a call unless its
+# exponent is a whole number written in the code.
+_INLINE = {
+    "relu": "u if u > 0.0 else 0.0",
+    "step": "1.0 if u > 0.0 else 0.0",
+    "leaky_relu": "u if u > 0.0 else k * u",
+    "select": "a if u > 0.0 else b",
+    "sign": "1.0 if u > 0.0 else -1.0 if u < 0.0 else 0.0",
+}
+_DOT_TERMS = 32  # a longer dot product stays a call: a line of thousands of terms reads as nothing
+_INLINE_ARGS = {"relu": "u", "step": "u", "leaky_relu": "u k", "select": "u a b", "sign": "u"}
+
+
+def _literal(node: ast.AST) -> float | None:
+    """The number a literal (2.0, -3.0) stands for, or None if ``node`` is not one."""
+    try:
+        value = ast.literal_eval(node)
+    except ValueError:
+        return None
+    return value if type(value) is float else None
+
+
+class _Inline(ast.NodeTransformer):
+    """Rewrite calls of the table's functions into the arithmetic they do (see ``_INLINE``)."""
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        name = node.func.id if isinstance(node.func, ast.Name) else ""
+        args = node.args
+        if name in _INLINE and all(isinstance(a, (ast.Name, ast.Constant, ast.UnaryOp)) for a in args):
+            # only simple arguments, so that writing one twice computes nothing twice
+            params = dict(zip(_INLINE_ARGS[name].split(), args, strict=True))
+            return _Substitute(params).visit(ast.parse(_INLINE[name], mode="eval").body)
+        if name == "dot" and all(isinstance(a, ast.List) for a in args) and len(args[0].elts) <= _DOT_TERMS:
+            # w·x = w0 * x0 + w1 * x1 + …, added left to right as rules.dot adds
+            terms = [ast.BinOp(w, ast.Mult(), x) for w, x in zip(args[0].elts, args[1].elts, strict=True)]
+            out: ast.expr = terms[0] if terms else ast.Constant(0.0)
+            for t in terms[1:]:
+                out = ast.BinOp(out, ast.Add(), t)
+            return out
+        v = _literal(args[1]) if name in ("pow", "pow_minus_one") and len(args) == 2 else None
+        if v is not None and v.is_integer() and abs(v) < 2.0**53:
+            # a whole-number exponent has no domain error but 0 ** negative (ZeroDivisionError,
+            # which Compiled hands to the engine to explain): uᵛ is u ** v, and uᵛ⁻¹ is u ** (v − 1)
+            if name == "pow":
+                return ast.BinOp(args[0], ast.Pow(), args[1])
+            if v == 0.0:
+                return ast.Constant(0.0)  # pow_minus_one(u, 0) = 0: u⁰ is flat
+            return ast.BinOp(args[0], ast.Pow(), _number(v - 1.0))
+        return node
+
+
+class _Substitute(ast.NodeTransformer):
+    """Replace the names of an inline form by the call's arguments."""
+
+    def __init__(self, params: dict[str, ast.expr]) -> None:
+        self.params = params
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        return self.params.get(node.id, node)
+
+
+def _number(x: float) -> ast.expr:
+    """A float literal, as ``ast.parse(repr(x))`` writes it (−1.0 is a minus sign and 1.0)."""
+    return ast.parse(repr(x), mode="eval").body
+
+
+def _code(expr: str, code: dict[str, str]) -> str:
+    """A rule's expression as the Python that compiled code runs: names replaced, calls inlined."""
+    tree = _Inline().visit(ast.parse(rules.to_python(expr, code), mode="eval"))
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+# ---------------------------------------------------------------------------------------------
 # Names: labels made into Python identifiers, and labels as the chapter writes them.
 # ---------------------------------------------------------------------------------------------
 
@@ -260,7 +342,10 @@ class _Writer:
     of them. ``d``: how gradients are named (dL for ∂L/∂…).
     """
 
-    def __init__(self, order: Sequence[Value], names: _Names, wrt: Sequence[Value], d: str) -> None:
+    def __init__(
+        self, order: Sequence[Value], names: _Names, wrt: Sequence[Value], d: str,
+        grads: dict[int, str] | None = None,
+    ) -> None:  # fmt: skip
         self.order, self.names, self.d = order, names, d
         self.forward: list[str] = []
         self.backward: list[str] = []
@@ -272,7 +357,9 @@ class _Writer:
         for n in order:
             if any(id(p) in self.needs for p in n.parents):
                 self.needs.add(id(n))
-        self.grad: dict[int, str] = {}
+        self.wanted = wanted
+        self.assigned: set[int] = set()  # gradients whose first contribution is an assignment
+        self.grad: dict[int, str] = {k: g for k, g in (grads or {}).items() if k in self.needs}
         for n in [*reversed(order), *wrt]:
             if id(n) in self.needs and id(n) not in self.grad:
                 self.grad[id(n)] = names.fresh(f"{d}_d{names.code[id(n)]}")
@@ -320,7 +407,7 @@ class _Writer:
         code, text, values = self._operands(rule, rule.split(n.parents), None)
         name = self.names.code[id(n)]
         formula = rules.to_text(rule.forward, text, values)
-        return f"{name} = {rules.to_python(rule.forward, code)}  # {self.shown(n)} = {formula}"
+        return f"{name} = {_code(rule.forward, code)}  # {self.shown(n)} = {formula}"
 
     def _backward(self, n: Value) -> list[str]:
         """One line per parent that needs a gradient: ∂L/∂u += ∂y/∂u · ∂L/∂y."""
@@ -342,19 +429,26 @@ class _Writer:
             j, i = place[k]
             expr = rule.derivs[j]
             if i is None:
-                local = rules.to_python(expr, code)
+                local = _code(expr, code)
                 formula = rules.to_text(expr, text, values)
             else:
                 local, formula = self._element(rule, j, i, groups, code, text, values, vectors, lines, n)
             gp = self.grad[id(p)]
             comment = f"  # ∂{_wrap(self.shown(n))}/∂{_wrap(self.shown(p))} = {formula}"
+            # An inner node's gradient is assigned its first contribution rather than added to 0.0:
+            # that differs only in the sign of a zero, and a gradient is only ever multiplied and
+            # added to sums that start at 0.0, where +0 and −0 give the same bits. An input's
+            # gradient (returned, or carried from example to example) is added to, as in the engine.
+            first = id(p) not in self.wanted and id(p) not in self.assigned
+            if first:
+                self.assigned.add(id(p))
             if local == "1.0":  # 1·g is g exactly, and a − g is a + (−1)·g exactly (IEEE 754)
-                lines.append(f"{gp} += {gy}{comment}")
+                lines.append(f"{gp} = {gy}{comment}" if first else f"{gp} += {gy}{comment}")
             elif local == "-1.0":
-                lines.append(f"{gp} -= {gy}{comment}")
+                lines.append(f"{gp} = -{gy}{comment}" if first else f"{gp} -= {gy}{comment}")
             else:
-                step = ast.BinOp(ast.parse(local, mode="eval").body, ast.Mult(), ast.Name(gy))
-                lines.append(f"{gp} += {ast.unparse(step)}{comment}")
+                step = ast.unparse(ast.BinOp(ast.parse(local, mode="eval").body, ast.Mult(), ast.Name(gy)))
+                lines.append(f"{gp} {'=' if first else '+='} {step}{comment}")
             self.steps += 1
         return lines
 
@@ -385,14 +479,14 @@ class _Writer:
             name = self.names.fresh(f"d{self.names.code[id(n)]}_d{rule.names[j]}")
             vectors[j] = name
             lines.append(
-                f"{name} = {rules.to_python(expr, code)}  # ∂{_wrap(self.shown(n))}/∂{rule.names[j]} = "
+                f"{name} = {_code(expr, code)}  # ∂{_wrap(self.shown(n))}/∂{rule.names[j]} = "
                 f"{rules.to_text(expr, text, values)}"
             )
         return f"{vectors[j]}[{i}]", f"{_wrap(rules.to_text(expr, text, values))}[{i}]"
 
     def zero_lines(self, skip: set[int]) -> list[str]:
         """Gradients that start at 0.0 (all but ``skip``: a seed, an accumulator), a few to a line."""
-        zeros = [g for k, g in self.grad.items() if k not in skip]
+        zeros = [g for k, g in self.grad.items() if k not in skip and k not in self.assigned]
         lines, line = [], ""
         for g in zeros:
             if line and len(line) + len(g) + 3 > _LINE - 10:
@@ -530,6 +624,9 @@ def _exec(source: str, filename: str) -> dict[str, Any]:
     return namespace
 
 
+_FLOATS = {float}
+
+
 class Compiled:
     """A recorded graph compiled to Python: call it with the inputs' numbers for (root, gradients).
 
@@ -568,7 +665,7 @@ class Compiled:
                 f"{self.name}() takes {len(self.input_names)} numbers ({self._params}), got {len(xs)}"
             )
         values: Sequence[float] = xs
-        if any(type(x) is not float for x in xs) or not math.isfinite(sum(xs)):  # else all are fine
+        if set(map(type, xs)) != _FLOATS or not math.isfinite(sum(xs)):  # else all are fine
             values = [
                 finite(x, f"{self.name}: input {i} ({self.input_names[i] or 'unlabelled'})")
                 for i, x in enumerate(xs)
@@ -689,14 +786,15 @@ class _Example:
                         self.data.append(p)
                     refs.append(("data", where[id(p)]))
             entries.append((n.op, tuple(refs)))
-        # examples with equal structures share one pair of functions
+        # examples with equal structures share one branch of the forward and backward functions
         self.structure = (tuple(entries), tuple(local[id(o)] for o in outputs))
         self.values = tuple(p.data for p in self.data)
 
 
 class CompiledBatch:
-    """A loss over many examples compiled piece by piece: one forward and one backward function per
-    example structure, reused for every example that has it, and one function for the loss on top.
+    """A loss over many examples compiled piece by piece: a forward and a backward function looping
+    over the examples (a branch per example structure, reused for every example that has it), and
+    one function for the loss on top.
 
     Call it with the parameters' numbers: (loss, [∂loss/∂parameter, ...], [each example's outputs]),
     the engine's numbers bit for bit. The examples' data (their x) are fixed when it is compiled.
@@ -735,28 +833,32 @@ class CompiledBatch:
         # backward: the examples in reverse order of where the engine's order places them
         self._backward_order = sorted(range(len(examples)), key=lambda e: -pos[id(members[e][0])])
 
-        # one pair of functions per structure; gradients named ∂L/∂… after the loss (y if unlabelled)
+        # one forward and one backward function, each a loop over the examples with a branch per
+        # structure; gradients named ∂L/∂… after the loss (y if unlabelled)
         d = "d" + (identifier(root.label) or "y")
         structures: dict[tuple, int] = {}
-        sources: list[str] = []
+        kinds: list[_Example] = []  # the first example of each structure
         for ex in examples:
             if ex.structure not in structures:
-                structures[ex.structure] = len(structures)
-                sources += self._example_functions(ex, params, len(structures), d)
+                structures[ex.structure] = len(structures) + 1
+                kinds.append(ex)
         flat = [o for g in groups for o in g]
         bases = {id(o): f"ex{e}_{identifier(o.label) or 'out'}" for e, g in enumerate(groups) for o in g}
         top_source = _function(root, [*params, *flat], "loss", order=top, bases=bases).text
-        self.source = _module([top_source, *sources])
+        self.source = _module([top_source, *self._example_functions(kinds, params, d)])
         namespace = _exec(self.source, "<compiled batch>")
-        self._top = namespace["loss"]
-        self._forward = [namespace[f"forward_{structures[ex.structure] + 1}"] for ex in examples]
-        self._backward = [namespace[f"backward_{structures[ex.structure] + 1}"] for ex in examples]
-        self._data = [ex.values for ex in examples]
-        self._widths = [len(g) for g in groups]
+        self._top, self._forward = namespace["loss"], namespace["forward"]
+        self._backward = namespace["backward"]
+        self._examples = [(structures[ex.structure], ex.values) for ex in examples]
+        # backward visits the examples in its order, each with its outputs' gradients grads[a:b]
+        starts = [len(params)]
+        for g in groups:
+            starts.append(starts[-1] + len(g))
+        self._seeds = [(e, starts[e], starts[e + 1]) for e in self._backward_order]
         self.structures = len(structures)
         self.examples_per_structure = [0] * len(structures)
         for ex in examples:
-            self.examples_per_structure[structures[ex.structure]] += 1
+            self.examples_per_structure[structures[ex.structure] - 1] += 1
         self.n_params = len(params)
         self._entries = _record(order, params)
         self._labels = [n.label for n in order]
@@ -830,44 +932,65 @@ class CompiledBatch:
                 )
 
     @staticmethod
-    def _example_functions(ex: _Example, params: list[Value], k: int, d: str) -> list[str]:
-        """The source of forward_k(params, data) and backward_k(params, data, saved, seeds, grads)."""
-        names = _Names({f"forward_{k}", f"backward_{k}"})
-        shared = _shared_labels([*params, *ex.data, *ex.nodes])
-        pnames = [names.add(p, i, shared) for i, p in enumerate(params)]
-        dnames = [names.add(x, len(params) + i, shared) for i, x in enumerate(ex.data)]
-        for i, n in enumerate(ex.nodes):
-            names.add(n, len(params) + len(ex.data) + i, shared)
-        w = _Writer(ex.nodes, names, params, d)
-        seeds = [w.grad.get(id(o), "_") for o in ex.outputs]
-        unpack = [f"{_targets(pnames)} = params"] if pnames else []
-        unpack += [f"{_targets(dnames)} = data"] if dnames else []
-        outs = [names.code[id(o)] for o in ex.outputs]
-        forward = [
-            f"def forward_{k}(params, data):",
-            *_indent([
-                f'"""Structure {k}, forward: the outputs, and the values the backward pass reads."""',
+    def _example_functions(kinds: list[_Example], params: list[Value], d: str) -> list[str]:
+        """The source of forward(params, examples) and backward(params, examples, grads): each a loop
+        over the examples, with one branch per structure when there are several."""
+        reserved = {"forward", "backward", "examples", "outputs", "structure"}
+        base = _Names(reserved)
+        pnames = [base.add(p, i, _shared_labels(params)) for i, p in enumerate(params)]
+        pgrads = {id(p): base.fresh(f"{d}_d{name}") for p, name in zip(params, pnames, strict=True)}
+        forward: list[list[str]] = []
+        backward: list[list[str]] = []
+        used: set[int] = set()  # the parameters whose gradient some structure adds to
+        for ex in kinds:
+            names = _Names(set())
+            names.used, names.code, names.shown = set(base.used), dict(base.code), dict(base.shown)
+            shared = _shared_labels([*params, *ex.data, *ex.nodes])
+            dnames = [names.add(x, len(params) + i, shared) for i, x in enumerate(ex.data)]
+            for i, n in enumerate(ex.nodes):
+                names.add(n, len(params) + len(ex.data) + i, shared)
+            w = _Writer(ex.nodes, names, params, d, pgrads)
+            used |= {id(p) for p in params if id(p) in w.grad}
+            outs = [names.code[id(o)] for o in ex.outputs]
+            unpack = [f"{_targets(dnames)} = data"] if dnames else []
+            forward.append([
                 *unpack,
                 *w.forward,
-                *_finite_check(w.values, f"forward_{k}"),
-                f"return {_tuple(outs)}, {_tuple(w.values)}",
-            ]),
-        ]  # fmt: skip
-        grads = [w.grad.get(id(p), "_") for p in params]
-        backward = [
-            f"def backward_{k}(params, data, saved, seeds, grads):",
-            *_indent([
-                f'"""Structure {k}, backward: its chain-rule steps added to the gradients, engine order."""',
+                f"outputs.append({_tuple(outs)})",
+                f"saved.append({_tuple(w.values)})",
+            ])  # fmt: skip
+            backward.append([
                 *unpack,
                 f"{_targets(w.values)} = saved",
-                f"{_targets(seeds)} = seeds",
+                f"{_targets([w.grad.get(id(o), '_') for o in ex.outputs])} = seeds",
                 *w.zero_lines({id(p) for p in params} | {id(o) for o in ex.outputs}),
-                f"{_targets(grads)} = grads",
                 *w.backward,
-                f"return {_tuple([g if g != '_' else f'grads[{i}]' for i, g in enumerate(grads)])}",
-            ]),
-        ]  # fmt: skip
-        return ["\n".join(forward) + "\n", "\n".join(backward) + "\n"]
+            ])  # fmt: skip
+        grads = [pgrads[id(p)] if id(p) in used else "_" for p in params]
+        unpack = [f"{_targets(pnames)} = params"] if pnames else []
+        return [
+            _loop(
+                "forward(params, examples)",
+                "Every example's forward pass: its outputs, and the values its backward pass reads.",
+                [*unpack, "outputs, saved = [], []"],
+                "structure, data",
+                forward,
+                "outputs, saved",
+                [  # one check for every number of every example: inf and NaN survive addition
+                    "# inf or NaN anywhere is refused, as the engine refuses it (backward() names the op)",
+                    "if not isfinite(sum(map(sum, saved))):",
+                    '    raise OverflowError("forward: a value is not finite (or their sum overflows)")',
+                ],
+            ),
+            _loop(
+                "backward(params, examples, grads)",
+                "Every example's chain-rule steps, added to the gradients in the engine's order.",
+                [*unpack, f"{_targets(grads)} = grads"],
+                "structure, data, saved, seeds",
+                backward,
+                _tuple([g if g != "_" else f"grads[{i}]" for i, g in enumerate(grads)]),
+            ),
+        ]
 
     def __call__(self, values: Sequence[float]) -> tuple[float, list[float], list[tuple[float, ...]]]:
         """(loss, [∂loss/∂parameter], [each example's outputs]) at these parameter numbers."""
@@ -877,23 +1000,15 @@ class CompiledBatch:
             or len(values) != self.n_params
         ):
             raise TypeError(f"compile_batch: call with a list of the {self.n_params} parameters' numbers")
-        params = tuple(finite(v, f"compiled batch: parameter {k}") for k, v in enumerate(values))
+        params = tuple(values)
+        if set(map(type, params)) != {float} or not math.isfinite(sum(params)):  # else all are fine
+            params = tuple(finite(v, f"compiled batch: parameter {k}") for k, v in enumerate(values))
         try:
-            outs, saved = [], []
-            for fwd, data in zip(self._forward, self._data, strict=True):
-                o, s = fwd(params, data)
-                outs.append(o)
-                saved.append(s)
+            outs, saved = self._forward(params, self._examples)
             flat = [v for o in outs for v in o]
-            loss, grads = self._top(*params, *flat)
-            acc = tuple(grads[: self.n_params])
-            starts = [0]
-            for w in self._widths:
-                starts.append(starts[-1] + w)
-            seeds = grads[self.n_params :]
-            for e in self._backward_order:
-                seed = seeds[starts[e] : starts[e + 1]]
-                acc = self._backward[e](params, self._data[e], saved[e], seed, acc)
+            loss, grads = self._top(*params, *flat)  # the loss, its gradients: parameters', then outputs'
+            examples = [(*self._examples[e], saved[e], grads[a:b]) for e, a, b in self._seeds]
+            acc = self._backward(params, examples, tuple(grads[: self.n_params]))
             if not math.isfinite(sum(acc)):
                 raise OverflowError("compiled batch: a gradient is not finite")
             return loss, list(acc), outs
@@ -905,9 +1020,25 @@ class CompiledBatch:
     def __repr__(self) -> str:
         """CompiledBatch: n examples, k structures, P parameters."""
         return (
-            f"<CompiledBatch: {len(self._data)} examples in {self.structures} structure(s), "
+            f"<CompiledBatch: {len(self._examples)} examples in {self.structures} structure(s), "
             f"{self.n_params} parameters>"
         )
+
+
+def _loop(
+    head: str, doc: str, before: list[str], targets: str, branches: list[list[str]], result: str,
+    after: Sequence[str] = (),
+) -> str:  # fmt: skip
+    """def head: before; for targets in examples: <the branch of each structure>; after; return result."""
+    if len(branches) == 1:
+        body = _indent(branches[0])
+    else:
+        body = []
+        for k, lines in enumerate(branches, start=1):
+            body += [f"{'if' if k == 1 else 'elif'} structure == {k}:", *_indent(lines)]
+        body = _indent(body)
+    lines = [f'"""{doc}"""', *before, f"for {targets} in examples:", *body, *after, f"return {result}"]
+    return "\n".join([f"def {head}:", *_indent(lines)]) + "\n"
 
 
 def _targets(names: Sequence[str]) -> str:
@@ -923,7 +1054,7 @@ def _tuple(names: Sequence[str]) -> str:
 def compile_batch(
     root: Value, inputs: Sequence[Value], outputs: Sequence[Sequence[Value] | Value]
 ) -> CompiledBatch:
-    """A loss over many examples, compiled with one function per example structure (training).
+    """A loss over many examples, compiled with one code branch per example structure (training).
 
     ``inputs``: the parameters; ``outputs``: each example's output node(s) (a model's outputs). The
     examples may share only parameters and leaves; the loss built on their outputs gets a function of

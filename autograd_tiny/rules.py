@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -131,8 +132,14 @@ def xlogy(x: float, y: float) -> float:
 
 
 def dot(w: Sequence[float], x: Sequence[float]) -> float:
-    """Σᵢ wᵢ xᵢ, added left to right."""
-    return sum([a * b for a, b in zip(w, x)])  # noqa: B905 (equal lengths, checked by the caller)
+    """Σᵢ wᵢ xᵢ = w₀x₀ + w₁x₁ + …, added left to right as it is written out (0 for no terms)."""
+    # Not sum(): from Python 3.12 it compensates rounding, and compiled code writes the products
+    # out as w0 * x0 + w1 * x1 + …, which must give these very bits on every Python.
+    products = map(operator.mul, w, x)
+    total = next(products, 0.0)
+    for p in products:
+        total += p
+    return total
 
 
 def logsumexp(u: Sequence[float]) -> float:

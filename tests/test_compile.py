@@ -8,6 +8,7 @@ from the rule table, same order of accumulation), so results are compared bit fo
 
 from __future__ import annotations
 
+import ast
 import inspect
 import subprocess
 import sys
@@ -48,27 +49,26 @@ def engine(root, inputs):
 
 # ---- the worked examples ---------------------------------------------------------------------
 
-EXAMPLE_1_SOURCE = '''\
-from math import isfinite
+EXAMPLE_1_SOURCE = '''from math import isfinite
 
-from autograd_tiny.rules import dot, relu, square, step
+from autograd_tiny.rules import square
 
 
 def f(x, w1, b1, w2, b2):
     """L and its gradient with respect to x, w1, b1, w2, b2, by the chain rule."""
     # forward pass: one line per node, parents first
-    z1 = dot([w1], [x]) + b1  # z1 = w1·x + b1
-    a1 = relu(z1)  # a1 = ReLU(z1)
-    z2 = dot([w2], [a1]) + b2  # z2 = w2·a1 + b2
+    z1 = w1 * x + b1  # z1 = w1·x + b1
+    a1 = z1 if z1 > 0.0 else 0.0  # a1 = ReLU(z1)
+    z2 = w2 * a1 + b2  # z2 = w2·a1 + b2
     L = square(z2 - 10.0)  # L = (z2 − 10)²
     # backward pass: ∂L/∂u += ∂v/∂u · ∂L/∂v for each node v and parent u, children first
     dL_dL = 1.0
-    dL_dz2 = dL_da1 = dL_dz1 = dL_dx = dL_dw1 = dL_db1 = dL_dw2 = dL_db2 = 0.0
-    dL_dz2 += 2.0 * (z2 - 10.0) * dL_dL  # ∂L/∂z2 = 2·(z2 − 10)
+    dL_dx = dL_dw1 = dL_db1 = dL_dw2 = dL_db2 = 0.0
+    dL_dz2 = 2.0 * (z2 - 10.0) * dL_dL  # ∂L/∂z2 = 2·(z2 − 10)
     dL_dw2 += a1 * dL_dz2  # ∂z2/∂w2 = a1
-    dL_da1 += w2 * dL_dz2  # ∂z2/∂a1 = w2
+    dL_da1 = w2 * dL_dz2  # ∂z2/∂a1 = w2
     dL_db2 += dL_dz2  # ∂z2/∂b2 = 1
-    dL_dz1 += step(z1) * dL_da1  # ∂a1/∂z1 = ReLU′(z1)
+    dL_dz1 = (1.0 if z1 > 0.0 else 0.0) * dL_da1  # ∂a1/∂z1 = ReLU′(z1)
     dL_dw1 += x * dL_dz1  # ∂z1/∂w1 = x
     dL_dx += w1 * dL_dz1  # ∂z1/∂x = w1
     dL_db1 += dL_dz1  # ∂z1/∂b1 = 1
@@ -429,7 +429,7 @@ def test_names_are_valid_unique_identifiers():
     assert f(1.0, 2.0, 3.0) == (5.0, [2.0, 1.0, 1.0])
     # unlabelled nodes are t<row>, the row trace numbers them by
     assert "t2 = a_b * a_b_1  # t2 = (a b)·a_b" in f.source
-    assert "y = t2 + exp_3" in f.source and "dy_dt2 += dy_dy  # ∂y/∂t2 = 1" in f.source
+    assert "y = t2 + exp_3" in f.source and "dy_dt2 = dy_dy  # ∂y/∂t2 = 1" in f.source
     assert "n2 " in str(trace(d))
     assert repr(f) == "<Compiled f(a_b, a_b_1, exp_3): 2 nodes, 4 chain-rule steps>"
     assert isinstance(f, Compiled)
@@ -497,3 +497,85 @@ def test_a_constant_divisor_folds_into_the_formula():
     assert rules.to_text("1 / v", {}, {"v": 2.0}) == "0.5"
     x = Value(3.0, "x")
     assert "dy_dx += 1.0 / 2.0 * dy_dy  # ∂y/∂x = 0.5" in compile(x / 2.0, [x]).source
+
+
+# ---- inlined functions: the same bits as the table's functions ----------------------------------
+
+EDGES = [0.0, -0.0, 1.5, -1.5, 1e-310, -1e-310, 1e308, -1e308, float("inf"), float("-inf"), float("nan")]
+
+
+def same(a, b):
+    """Equal bits, or both NaN."""
+    return (a != a and b != b) or a.hex() == b.hex()
+
+
+def inlined(call: str, **values):
+    """Evaluate the code compile.py writes for ``call`` (e.g. "relu(u)") at these numbers."""
+    from autograd_tiny.compile import _Inline
+
+    tree = _Inline().visit(ast.parse(call, mode="eval"))
+    assert not any(isinstance(n, ast.Call) for n in ast.walk(tree)), "written out, not called"
+    return eval(ast.unparse(ast.fix_missing_locations(tree)), {}, dict(values))
+
+
+@pytest.mark.parametrize("name", ["relu", "step", "sign"])
+@pytest.mark.parametrize("u", EDGES)
+def test_inlined_one_argument_functions_give_the_functions_bits(name, u):
+    assert same(inlined(f"{name}(u)", u=u), rules.FLOAT_MATH[name](u))
+
+
+@pytest.mark.parametrize("u", EDGES)
+@pytest.mark.parametrize("k", [0.01, -0.0, float("inf")])
+def test_inlined_leaky_relu_and_select_give_the_functions_bits(u, k):
+    assert same(inlined("leaky_relu(u, k)", u=u, k=k), rules.leaky_relu(u, k))
+    assert same(inlined("select(u, a, b)", u=u, a=k, b=-2.5), rules.select(u, k, -2.5))
+
+
+@pytest.mark.parametrize("u", [x for x in EDGES if x == x and abs(x) < 1e300])
+@pytest.mark.parametrize("v", [0.0, 1.0, 2.0, 3.0, -1.0, -2.0, 7.0])
+def test_whole_number_exponents_are_written_as_powers_with_the_functions_bits(u, v):
+    for name in ("pow", "pow_minus_one"):
+        try:
+            expected = rules.FLOAT_MATH[name](u, v)
+        except (ZeroDivisionError, OverflowError) as e:  # 0 ** −1, 1e-310 ** −2: the same error
+            with pytest.raises(type(e)):
+                inlined(f"{name}(u, {v!r})", u=u)
+            continue
+        assert same(inlined(f"{name}(u, {v!r})", u=u), expected), (name, u, v)
+
+
+def test_a_non_whole_exponent_or_a_variable_one_stays_a_call():
+    from autograd_tiny.compile import _code
+
+    assert _code("pow(u, v)", {"u": "x", "v": "0.5"}) == "pow(x, 0.5)"  # (−8) ** 0.5 is complex in Python
+    assert _code("pow(u, v)", {"u": "x", "v": "p"}) == "pow(x, p)"
+    assert _code("pow(u, v)", {"u": "x", "v": "3.0"}) == "x ** 3.0"
+    assert _code("v * pow_minus_one(u, v)", {"u": "x", "v": "3.0"}) == "3.0 * x ** 2.0"
+
+
+@given(st.lists(st.sampled_from([*EDGES[:8], 2.0, -3.0, 0.1]), min_size=0, max_size=6), st.data())
+def test_an_inlined_dot_product_adds_left_to_right_as_rules_dot(w, data):
+    x = data.draw(st.lists(st.sampled_from([0.0, -0.0, 1.0, -1.0, 0.3]), min_size=len(w), max_size=len(w)))
+    names = {f"w{i}": v for i, v in enumerate(w)} | {f"x{i}": v for i, v in enumerate(x)}
+    ws, xs = (", ".join(f"{c}{i}" for i in range(len(w))) for c in "wx")
+    call = f"dot([{ws}], [{xs}])"
+    got = inlined(call, **names)
+    expected = rules.dot(w, x)
+    assert same(float(got), expected)
+
+
+def test_gradients_that_are_minus_zero_inside_the_graph_give_the_engines_bits():
+    # an inner gradient of −0.0 is assigned, not added to 0.0: the inputs' gradients are unchanged
+    x, w = Value(2.0, "x"), Value(-3.0, "w")
+    t = x * w
+    r = t.relu()  # relu(−6) = 0: ∂r/∂t = 0, times a negative upstream gradient is −0.0
+    L = r * -0.0 + (t * -0.0) * 5.0 + x * 0.0
+    L.backward()
+    f = compile(L, [x, w])
+    assert bits(f(2.0, -3.0)) == bits((L.data, [x.grad, w.grad]))
+    for xs in ([0.0, -0.0], [-0.0, 1.0], [1.0, -0.0], [-2.0, -0.0]):
+        nodes = [Value(v) for v in xs]
+        a, b = nodes
+        out = (a * b).relu() * -0.0 + (a * b) * -1.0
+        out.backward()
+        assert bits(compile(out, nodes)(*xs)) == bits((out.data, [a.grad, b.grad]))
