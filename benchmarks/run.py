@@ -1,7 +1,7 @@
 """autograd_tiny against micrograd, side by side in one process: medians and ratios.
 
     pip install -e ".[bench]"      # brings micrograd 0.1.0 from PyPI
-    python benchmarks/run.py       # about two minutes; --quick for a rough run
+    python benchmarks/run.py       # about two minutes; --quick for a rough run, --huge adds 10^6 compiled
 
 Each measurement runs the same work on both libraries, alternating which goes first, with a full
 garbage collection before every timed run, and reports the median over the repeats. "ratio" is
@@ -159,6 +159,50 @@ def tiny_graph_compiled(n: int) -> Callable[[], object]:
     return run
 
 
+def tiny_graph_parts(n: int) -> tuple[Callable[[], object], Callable[[], object]]:
+    """What a compiled call of the tiny graph is made of: the generated function alone (no input
+    checks, no engine fallback), and the same arithmetic written by hand without any check."""
+    a, b = Value(-4.0, "a"), Value(2.0, "b")
+    g = (((a + b) - (a * b + b**3)) ** 2) / 2.0
+    g.backward()
+    raw = compile(g, [a, b])._fn
+
+    def by_hand(a: float, b: float) -> tuple[float, list[float]]:
+        e = (a + b) - (a * b + b**3.0)
+        de = 2.0 * e * 0.5
+        return e**2.0 / 2.0, [de - b * de, de - a * de - 3.0 * b**2.0 * de]
+
+    assert by_hand(-4.0, 2.0) == (g.data, [a.grad, b.grad])
+
+    def run_raw() -> None:
+        for _ in range(n):
+            raw(-4.0, 2.0)
+
+    def run_by_hand() -> None:
+        for _ in range(n):
+            by_hand(-4.0, 2.0)
+
+    return run_raw, run_by_hand
+
+
+def compiled_chain_per_node(n: int, repeats: int) -> tuple[float, float]:
+    """Seconds per node of the compiled chain of n ops (one call), and seconds compiling it took.
+
+    Warmed up first: CPython 3.11 specialises a function's instructions only after it has run
+    about 8 times, and a straight-line function runs each of them once a call."""
+    x = Value(0.5, "x")
+    y = x
+    for i in range(n):
+        y = y * 1.0000001 if i % 2 else y + 0.1
+    t0 = time.perf_counter()
+    f = compile(y, [x])
+    seconds = time.perf_counter() - t0
+    del y
+    for _ in range(10):
+        f(0.5)
+    return statistics.median(timed(lambda: f(0.5)) for _ in range(repeats)) / n, seconds
+
+
 # ---- (g) the compiled step against bare float arithmetic ------------------------------------------
 
 
@@ -290,13 +334,19 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="fewer repeats and no 10^6 chain")
+    parser.add_argument(
+        "--huge", action="store_true", help="also compile a chain of 10^6 ops (about 2 minutes, 6 GB)"
+    )
     args = parser.parse_args()
     rep = 3 if args.quick else 7
     rows: list[tuple[str, str, str, str, str]] = []
 
     def row(name: str, ours: float, theirs: float, unit: str = "s", compiled: float | None = None) -> None:
         scale, u = (1e3, "ms") if unit == "s" else (1.0, unit)
-        fast = f"{compiled * scale:.1f} {u} ({ours / compiled:.1f}× ours)" if compiled else ""
+        fast = ""
+        if compiled:
+            times = f"{ours / compiled:.1f}× ours, {theirs / compiled:.0f}× micrograd"
+            fast = f"{compiled * scale:.1f} {u} ({times})"
         rows.append(
             (name, f"{ours * scale:.1f} {u}", f"{theirs * scale:.1f} {u}", f"{theirs / ours:.1f}×", fast)
         )
@@ -320,6 +370,8 @@ def main() -> None:
     o, m = side_by_side(tiny_graph(Value, n_tiny), tiny_graph(mg_engine.Value, n_tiny), rep)
     c_tiny = statistics.median(timed(fast_tiny) for _ in range(rep))
     row(f"(f) tiny graph (c = a + b, …, g = f / 2), fwd+bwd ×{n_tiny:,}", o, m, compiled=c_tiny)
+    raw_tiny, hand_tiny = (statistics.median(timed(f) for _ in range(rep)) for f in tiny_graph_parts(n_tiny))
+    tiny_mg = m
 
     o, m = side_by_side(chain(Value, 100_000), chain(mg_engine.Value, 100_000), rep)
     row("(b) chain of 100,000 binary ops, fwd+bwd", o, m)
@@ -353,6 +405,10 @@ def main() -> None:
     finally:
         gc.enable()
     growth_no_gc = no_gc[sizes[-1]] / no_gc[sizes[0]]
+
+    # (h) compiled chains: time per node as the generated function grows
+    chain_sizes = [10_000, 100_000] + ([1_000_000] if args.huge else [])
+    compiled_chain = {n: compiled_chain_per_node(n, rep) for n in chain_sizes}
 
     # (g) the compiled step's arithmetic, counted, against the same count done as bare floats
     batch = compiled_step.batch
@@ -390,6 +446,19 @@ def main() -> None:
         f"(g) the compiled demo step does {n_ops:,} float operations in {c2 * 1e3:.1f} ms (GC off); the "
         f"same count as bare `s += a * b` lines takes {bare * 1e3:.1f} ms: "
         f"{c2 / bare:.1f}× the cost of bare arithmetic"
+    )
+    print(
+        f"(f) compiled tiny graph, {c_tiny / n_tiny * 1e9:.0f} ns a call "
+        f"({tiny_mg / c_tiny:.1f}× micrograd): the generated function alone "
+        f"{raw_tiny / n_tiny * 1e9:.0f} ns ({tiny_mg / raw_tiny:.1f}×), the rest is Compiled's input "
+        f"checks; the same arithmetic by hand, no checks, {hand_tiny / n_tiny * 1e9:.0f} ns "
+        f"({tiny_mg / hand_tiny:.1f}×)"
+    )
+    first, last = compiled_chain[chain_sizes[0]][0], compiled_chain[chain_sizes[-1]][0]
+    print(
+        "(h) compiled chain, ns a node (compile time): "
+        + ", ".join(f"{n:,}: {t * 1e9:.1f} ({c:.1f} s)" for n, (t, c) in compiled_chain.items())
+        + f"; {last / first:.2f}× from {chain_sizes[0]:,} to {chain_sizes[-1]:,}"
     )
     print(f"(e) autograd_tiny's time per node at {sizes[-1]:,} nodes is {growth:.2f}× that at {sizes[0]:,}")
     print(
