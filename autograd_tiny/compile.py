@@ -344,7 +344,7 @@ class _Writer:
 
     def __init__(
         self, order: Sequence[Value], names: _Names, wrt: Sequence[Value], d: str,
-        grads: dict[int, str] | None = None,
+        grads: dict[int, str] | None = None, seeded: Sequence[Value] = (),
     ) -> None:  # fmt: skip
         self.order, self.names, self.d = order, names, d
         self.forward: list[str] = []
@@ -358,7 +358,9 @@ class _Writer:
             if any(id(p) in self.needs for p in n.parents):
                 self.needs.add(id(n))
         self.wanted = wanted
-        self.assigned: set[int] = set()  # gradients whose first contribution is an assignment
+        # gradients that have a value before the first chain-rule step (the root's 1, an example's
+        # output's seed), and those whose first contribution is an assignment: added to from then on
+        self.assigned: set[int] = {id(v) for v in seeded}
         self.grad: dict[int, str] = {k: g for k, g in (grads or {}).items() if k in self.needs}
         for n in [*reversed(order), *wrt]:
             if id(n) in self.needs and id(n) not in self.grad:
@@ -572,7 +574,7 @@ def _function(
     label = names.shown.get(id(root)) if root.label else "y"
     d = names.fresh("d" + (identifier(root.label) or "y"))
     in_graph = {id(n) for n in full}
-    w = _Writer(order, names, [v for v in inputs if id(v) in in_graph], d)
+    w = _Writer(order, names, [v for v in inputs if id(v) in in_graph], d, seeded=[root])
     body = [
         f'"""{label} and its gradient with respect to {", ".join(params) or "nothing"}, by the chain rule."""'
     ]
@@ -949,7 +951,7 @@ class CompiledBatch:
             dnames = [names.add(x, len(params) + i, shared) for i, x in enumerate(ex.data)]
             for i, n in enumerate(ex.nodes):
                 names.add(n, len(params) + len(ex.data) + i, shared)
-            w = _Writer(ex.nodes, names, params, d, pgrads)
+            w = _Writer(ex.nodes, names, params, d, pgrads, seeded=ex.outputs)
             used |= {id(p) for p in params if id(p) in w.grad}
             outs = [names.code[id(o)] for o in ex.outputs]
             unpack = [f"{_targets(dnames)} = data"] if dnames else []

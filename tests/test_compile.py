@@ -579,3 +579,19 @@ def test_gradients_that_are_minus_zero_inside_the_graph_give_the_engines_bits():
         out = (a * b).relu() * -0.0 + (a * b) * -1.0
         out.backward()
         assert bits(compile(out, nodes)(*xs)) == bits((out.data, [a.grad, b.grad]))
+
+
+def test_an_output_that_also_feeds_another_output_keeps_its_seed():
+    # each example's outputs are h and z = h·v: h's gradient is its seed from the loss plus z's step
+    w, v = Value(0.7, "w"), Value(-1.3, "v")
+    outputs, flat = [], []
+    for x in (0.5, -2.0, 1.5):
+        h = (w * x).tanh()
+        z = h * v
+        outputs.append([h, z])
+        flat += [h, z]
+    L = F.sum(flat)
+    L.backward()
+    batch = compile_batch(L, [w, v], outputs)
+    loss, grads, _ = batch([0.7, -1.3])
+    assert bits((loss, grads)) == bits((L.data, [w.grad, v.grad]))
