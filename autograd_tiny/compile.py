@@ -203,7 +203,8 @@ _INLINE = {
     "sign": "1.0 if u > 0.0 else -1.0 if u < 0.0 else 0.0",
 }
 _DOT_TERMS = 32  # a longer dot product stays a call: a line of thousands of terms reads as nothing
-_INLINE_ARGS = {"relu": "u", "step": "u", "leaky_relu": "u k", "select": "u a b", "sign": "u"}
+# each inline form's names are its function's parameters, in order: relu(u), leaky_relu(u, k), …
+_INLINE_ARGS = {name: tuple(inspect.signature(rules.FLOAT_MATH[name]).parameters) for name in _INLINE}
 
 
 def _literal(node: ast.AST) -> float | None:
@@ -224,7 +225,7 @@ class _Inline(ast.NodeTransformer):
         args = node.args
         if name in _INLINE and all(isinstance(a, (ast.Name, ast.Constant, ast.UnaryOp)) for a in args):
             # only simple arguments, so that writing one twice computes nothing twice
-            params = dict(zip(_INLINE_ARGS[name].split(), args, strict=True))
+            params = dict(zip(_INLINE_ARGS[name], args, strict=True))
             return _Substitute(params).visit(ast.parse(_INLINE[name], mode="eval").body)
         if name == "dot" and all(isinstance(a, ast.List) for a in args) and len(args[0].elts) <= _DOT_TERMS:
             # w·x = w0 * x0 + w1 * x1 + …, added left to right as rules.dot adds
@@ -294,6 +295,12 @@ class _Names:
         self.used = set(_RESERVED) | reserved
         self.code: dict[int, str] = {}
         self.shown: dict[int, str] = {}
+
+    def copy(self) -> _Names:
+        """Another namer that starts from this one's names (for one branch of a function)."""
+        other = _Names(set())
+        other.used, other.code, other.shown = set(self.used), dict(self.code), dict(self.shown)
+        return other
 
     def fresh(self, base: str, index: int | None = None) -> str:
         """``base``, or base_<index> (then more underscores) if that name is taken."""
@@ -500,15 +507,14 @@ class _Writer:
         return lines
 
 
-def _finite_check(names: Sequence[str], what: str) -> list[str]:
-    """Lines that stop the function if any of these numbers is not finite (one sum: inf and NaN
-    survive addition, so the sum is finite only if every term is, unless it overflows)."""
-    if not names:
-        return []
+def _finite_check(terms: str, what: str, kind: str = "a value or gradient") -> list[str]:
+    """Lines that stop the function ``what`` if any number that ``terms`` (an iterable, in code)
+    yields is not finite (one sum: inf and NaN survive addition, so the sum is finite only if every
+    term is, unless it overflows)."""
     return [
         "# inf or NaN anywhere is refused, as the engine refuses it (its backward() names the op)",
-        f"if not isfinite(sum({_tuple(names)})):",
-        f'    raise OverflowError("{what}: a value or gradient is not finite (or their sum overflows)")',
+        f"if not isfinite(sum({terms})):",
+        f'    raise OverflowError("{what}: {kind} is not finite (or their sum overflows)")',
     ]
 
 
@@ -589,7 +595,8 @@ def _function(
         body.append(f"{w.grad[id(root)]} = 1.0")
         body += w.zero_lines({id(root)})
         body += w.backward
-    body += _finite_check(w.values + [g for g in grads if g != "0.0"], name)
+    checked = w.values + [g for g in grads if g != "0.0"]
+    body += _finite_check(_tuple(checked), name) if checked else []
     body.append(f"return {root_code or repr(root.data)}, [{', '.join(grads)}]")
     head = f"def {name}({', '.join(params)}):"
     return _Source("\n".join([head, *_indent(body)]) + "\n", params, len(order), w.steps)
@@ -629,6 +636,14 @@ def _exec(source: str, filename: str) -> dict[str, Any]:
 _FLOATS = {float}
 
 
+def _numbers(values: Sequence[Any], what: Callable[[int], str]) -> Sequence[float]:
+    """The inputs as finite floats: as they are when they already are (one quick look at all of
+    them), else each through ``finite``, whose error names ``what(i)``."""
+    if set(map(type, values)) == _FLOATS and math.isfinite(sum(values)):
+        return values
+    return [finite(v, what(i)) for i, v in enumerate(values)]
+
+
 class Compiled:
     """A recorded graph compiled to Python: call it with the inputs' numbers for (root, gradients).
 
@@ -666,12 +681,7 @@ class Compiled:
             raise TypeError(
                 f"{self.name}() takes {len(self.input_names)} numbers ({self._params}), got {len(xs)}"
             )
-        values: Sequence[float] = xs
-        if set(map(type, xs)) != _FLOATS or not math.isfinite(sum(xs)):  # else all are fine
-            values = [
-                finite(x, f"{self.name}: input {i} ({self.input_names[i] or 'unlabelled'})")
-                for i, x in enumerate(xs)
-            ]
+        values = _numbers(xs, lambda i: f"{self.name}: input {i} ({self.input_names[i] or 'unlabelled'})")
         if self.checks:
             self._check_function(values)
         try:
@@ -945,8 +955,7 @@ class CompiledBatch:
         backward: list[list[str]] = []
         used: set[int] = set()  # the parameters whose gradient some structure adds to
         for ex in kinds:
-            names = _Names(set())
-            names.used, names.code, names.shown = set(base.used), dict(base.code), dict(base.shown)
+            names = base.copy()
             shared = _shared_labels([*params, *ex.data, *ex.nodes])
             dnames = [names.add(x, len(params) + i, shared) for i, x in enumerate(ex.data)]
             for i, n in enumerate(ex.nodes):
@@ -978,11 +987,7 @@ class CompiledBatch:
                 "structure, data",
                 forward,
                 "outputs, saved",
-                [  # one check for every number of every example: inf and NaN survive addition
-                    "# inf or NaN anywhere is refused, as the engine refuses it (backward() names the op)",
-                    "if not isfinite(sum(map(sum, saved))):",
-                    '    raise OverflowError("forward: a value is not finite (or their sum overflows)")',
-                ],
+                _finite_check("map(sum, saved)", "forward", "a value"),  # every number of every example
             ),
             _loop(
                 "backward(params, examples, grads)",
@@ -1002,9 +1007,7 @@ class CompiledBatch:
             or len(values) != self.n_params
         ):
             raise TypeError(f"compile_batch: call with a list of the {self.n_params} parameters' numbers")
-        params = tuple(values)
-        if set(map(type, params)) != {float} or not math.isfinite(sum(params)):  # else all are fine
-            params = tuple(finite(v, f"compiled batch: parameter {k}") for k, v in enumerate(values))
+        params = tuple(_numbers(tuple(values), lambda k: f"compiled batch: parameter {k}"))
         try:
             outs, saved = self._forward(params, self._examples)
             flat = [v for o in outs for v in o]
