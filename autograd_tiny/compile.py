@@ -636,12 +636,12 @@ def _exec(source: str, filename: str) -> dict[str, Any]:
 _FLOATS = {float}
 
 
-def _numbers(values: Sequence[Any], what: Callable[[int], str]) -> Sequence[float]:
+def _numbers(values: Sequence[Any], what: Sequence[str]) -> Sequence[float]:
     """The inputs as finite floats: as they are when they already are (one quick look at all of
-    them), else each through ``finite``, whose error names ``what(i)``."""
+    them), else each through ``finite``, whose error names it as ``what[i]``."""
     if set(map(type, values)) == _FLOATS and math.isfinite(sum(values)):
         return values
-    return [finite(v, what(i)) for i, v in enumerate(values)]
+    return [finite(v, w) for v, w in zip(values, what, strict=True)]
 
 
 class Compiled:
@@ -671,6 +671,9 @@ class Compiled:
         self._entries = _record(order, inputs)
         self._labels = [n.label for n in order]
         self.input_names = [v.label for v in inputs]
+        self._what = [
+            f"{self.name}: input {i} ({label or 'unlabelled'})" for i, label in enumerate(self.input_names)
+        ]
         self._params = ", ".join(made.params)
         self._function = function
         self.checks = bool(check) and function is not None
@@ -681,7 +684,7 @@ class Compiled:
             raise TypeError(
                 f"{self.name}() takes {len(self.input_names)} numbers ({self._params}), got {len(xs)}"
             )
-        values = _numbers(xs, lambda i: f"{self.name}: input {i} ({self.input_names[i] or 'unlabelled'})")
+        values = _numbers(xs, self._what)
         if self.checks:
             self._check_function(values)
         try:
@@ -872,6 +875,7 @@ class CompiledBatch:
         for ex in examples:
             self.examples_per_structure[structures[ex.structure] - 1] += 1
         self.n_params = len(params)
+        self._what = [f"compiled batch: parameter {k}" for k in range(len(params))]
         self._entries = _record(order, params)
         self._labels = [n.label for n in order]
         self._output_positions = [[pos[id(o)] for o in g] for g in groups]
@@ -1007,7 +1011,7 @@ class CompiledBatch:
             or len(values) != self.n_params
         ):
             raise TypeError(f"compile_batch: call with a list of the {self.n_params} parameters' numbers")
-        params = tuple(_numbers(tuple(values), lambda k: f"compiled batch: parameter {k}"))
+        params = tuple(_numbers(tuple(values), self._what))
         try:
             outs, saved = self._forward(params, self._examples)
             flat = [v for o in outs for v in o]
