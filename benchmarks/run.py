@@ -144,45 +144,30 @@ def tiny_graph(V: type, n: int) -> Callable[[], object]:
     return run
 
 
-def tiny_graph_compiled(n: int) -> Callable[[], object]:
-    """The tiny graph compiled once, then called n times with the same two numbers."""
+def tiny_graph_compiled(n: int) -> list[Callable[[], object]]:
+    """The tiny graph compiled once, then called n times with the same two numbers, three ways: the
+    Compiled call (input checks, engine fallback), the generated function alone, and the same
+    arithmetic written by hand without any check."""
     a, b = Value(-4.0, "a"), Value(2.0, "b")
     g = (((a + b) - (a * b + b**3)) ** 2) / 2.0
     g.backward()
     f = compile(g, [a, b])
-    assert f(-4.0, 2.0) == (g.data, [a.grad, b.grad])  # the engine's numbers
-
-    def run() -> None:
-        for _ in range(n):
-            f(-4.0, 2.0)
-
-    return run
-
-
-def tiny_graph_parts(n: int) -> tuple[Callable[[], object], Callable[[], object]]:
-    """What a compiled call of the tiny graph is made of: the generated function alone (no input
-    checks, no engine fallback), and the same arithmetic written by hand without any check."""
-    a, b = Value(-4.0, "a"), Value(2.0, "b")
-    g = (((a + b) - (a * b + b**3)) ** 2) / 2.0
-    g.backward()
-    raw = compile(g, [a, b])._fn
 
     def by_hand(a: float, b: float) -> tuple[float, list[float]]:
         e = (a + b) - (a * b + b**3.0)
         de = 2.0 * e * 0.5
         return e**2.0 / 2.0, [de - b * de, de - a * de - 3.0 * b**2.0 * de]
 
-    assert by_hand(-4.0, 2.0) == (g.data, [a.grad, b.grad])
+    runners = []
+    for fn in (f, f._fn, by_hand):
+        assert fn(-4.0, 2.0) == (g.data, [a.grad, b.grad])  # the engine's numbers
 
-    def run_raw() -> None:
-        for _ in range(n):
-            raw(-4.0, 2.0)
+        def run(fn: Callable[[float, float], object] = fn) -> None:
+            for _ in range(n):
+                fn(-4.0, 2.0)
 
-    def run_by_hand() -> None:
-        for _ in range(n):
-            by_hand(-4.0, 2.0)
-
-    return run_raw, run_by_hand
+        runners.append(run)
+    return runners
 
 
 def compiled_chain_per_node(n: int, repeats: int) -> tuple[float, float]:
@@ -191,9 +176,7 @@ def compiled_chain_per_node(n: int, repeats: int) -> tuple[float, float]:
     Warmed up first: CPython 3.11 specialises a function's instructions only after it has run
     about 8 times, and a straight-line function runs each of them once a call."""
     x = Value(0.5, "x")
-    y = x
-    for i in range(n):
-        y = y * 1.0000001 if i % 2 else y + 0.1
+    y = grow_chain(x, n)
     t0 = time.perf_counter()
     f = compile(y, [x])
     seconds = time.perf_counter() - t0
@@ -265,15 +248,19 @@ def bare_float_seconds(n_ops: int, repeats: int) -> float:
 # ---- (b), (e) chains of binary operations ----------------------------------------------------------
 
 
+def grow_chain(y: object, n: int) -> object:
+    """y, then ((y + c) * c + c) * c …: n binary operations on y (a Value of either library)."""
+    for i in range(n):
+        y = y * 1.0000001 if i % 2 else y + 0.1
+    return y
+
+
 def chain(V: type, n: int) -> Callable[[], object]:
     """Forward and backward through y = ((x + c) * c + c) * c …: n binary operations."""
 
     def run() -> float:
         x = V(0.5)
-        y = x
-        for i in range(n):
-            y = y * 1.0000001 if i % 2 else y + 0.1
-        y.backward()
+        grow_chain(x, n).backward()
         return x.grad
 
     return run
@@ -283,10 +270,8 @@ def chain_split(n: int) -> tuple[float, float]:
     """Seconds for the forward and for the backward pass of autograd_tiny's chain of n operations."""
     gc.collect()
     x = Value(0.5)
-    y = x
     t0 = time.perf_counter()
-    for i in range(n):
-        y = y * 1.0000001 if i % 2 else y + 0.1
+    y = grow_chain(x, n)
     t1 = time.perf_counter()
     y.backward()
     return t1 - t0, time.perf_counter() - t1
@@ -366,11 +351,11 @@ def main() -> None:
     row("(a) demo training step, GC off for both", o2, m2, compiled=c2)
 
     n_tiny = 100_000
-    fast_tiny = tiny_graph_compiled(n_tiny)
+    fast_tiny, raw, by_hand = tiny_graph_compiled(n_tiny)
     o, m = side_by_side(tiny_graph(Value, n_tiny), tiny_graph(mg_engine.Value, n_tiny), rep)
     c_tiny = statistics.median(timed(fast_tiny) for _ in range(rep))
     row(f"(f) tiny graph (c = a + b, …, g = f / 2), fwd+bwd ×{n_tiny:,}", o, m, compiled=c_tiny)
-    raw_tiny, hand_tiny = (statistics.median(timed(f) for _ in range(rep)) for f in tiny_graph_parts(n_tiny))
+    raw_tiny, hand_tiny = (statistics.median(timed(f) for _ in range(rep)) for f in (raw, by_hand))
     tiny_mg = m
 
     o, m = side_by_side(chain(Value, 100_000), chain(mg_engine.Value, 100_000), rep)
