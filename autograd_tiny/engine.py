@@ -37,12 +37,15 @@ from autograd_tiny.rules import NO_DERIVATIVES
 
 Number = int | float
 _isfinite = math.isfinite
+_INT_LIMIT = 2**1023  # every int below this in size is a finite float
 
 
 def _real(x: object, what: str) -> float:
     """``x`` as a float, or a TypeError naming ``what`` if it is not a real number."""
     if type(x) is float:  # the common case; np.float64 (a float subclass) is converted below
         return x
+    if type(x) is int and -_INT_LIMIT < x < _INT_LIMIT:  # a bool is not an int here
+        return float(x)
     if isinstance(x, bool) or not isinstance(x, Real):
         raise TypeError(f"{what} must be a real number, got {type(x).__name__}: {x!r:.60}")
     try:
@@ -64,7 +67,10 @@ def lift(x: object, op: str) -> Value:
     if isinstance(x, Value):
         return x
     c = _new(Value)
-    c.data = finite(x, f"the operand of {op}")
+    if type(x) is int and -_INT_LIMIT < x < _INT_LIMIT:  # the 3 of x ** 3
+        x = float(x)
+    # the message naming the op is made only when needed: it would cost more than the whole check
+    c.data = x if type(x) is float and _isfinite(x) else finite(x, f"the operand of {op}")
     c.grad = 0.0
     c.label = ""
     c.op = ""
@@ -225,8 +231,9 @@ class Value:
         for node in reversed(order):
             g = node.grad
             total += g
-            for parent, local in zip(node.parents, node.local_grads):  # noqa: B905 (equal by construction)
-                parent.grad += local * g
+            if node.parents:  # a leaf has nobody to pass its gradient to
+                for parent, local in zip(node.parents, node.local_grads):  # noqa: B905 (equal by construction)
+                    parent.grad += local * g
         if total - total != 0.0:  # total − total is 0 for a finite total, NaN for ±inf and NaN
             try:
                 grads = {id(n): n.grad for n in order}

@@ -13,28 +13,28 @@ from typing import Any
 def topological_order(root: Any) -> list[Any]:
     """Every node reachable from ``root``, each listed after all of its parents (root last)."""
     # Depth-first search with an explicit stack instead of recursion, so a chain a million
-    # nodes deep needs no raised recursion limit. A node is pushed when first seen; the first
-    # time it is popped it is "expanded": pushed back, with its parents on top of it. When it
-    # surfaces the second time, everything above it (its parents and theirs) is placed, so it
-    # can be placed too: a post-order, which lists parents before children.
+    # nodes deep needs no raised recursion limit. The first time a node is popped it is marked
+    # seen and pushed back under a None marker, with its unseen parents on top. When the marker
+    # surfaces, everything pushed above it (the node's parents and theirs) has been placed, so the
+    # node under it is placed too: a post-order, which lists parents before children.
+    # A parent already seen is already placed: were it waiting under its marker, it would be on
+    # the path to its own child, and a computation graph has no cycles. (A node can be pushed
+    # twice before it is first popped; the second pop finds it seen and skips it.)
     # Parents are pushed in reverse so that they are visited in argument order: the same program
-    # gives the same order, whatever the hash seed. The sets hold nodes by identity, and nothing
+    # gives the same order, whatever the hash seed. The set holds nodes by identity, and nothing
     # is allocated per visit but set and list entries, which keeps this fast for big graphs.
     order: list[Any] = []
-    expanded: set[Any] = set()
-    placed: set[Any] = set()
+    seen: set[Any] = set()
     stack: list[Any] = [root]
     while stack:
         node = stack.pop()
-        if node in placed:  # reached again through another child
-            continue
-        if node in expanded:  # second time on top: all its parents are placed
-            placed.add(node)
-            order.append(node)
-            continue
-        expanded.add(node)
-        stack.append(node)
-        for parent in reversed(node.parents):
-            if parent not in expanded:
-                stack.append(parent)
+        if node is None:  # the marker: the node under it has all its parents placed
+            order.append(stack.pop())
+        elif node not in seen:
+            seen.add(node)
+            stack.append(node)
+            stack.append(None)
+            for parent in reversed(node.parents):
+                if parent not in seen:
+                    stack.append(parent)
     return order

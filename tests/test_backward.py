@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import random
 import subprocess
 import sys
 import textwrap
@@ -23,6 +24,28 @@ def test_topological_order_puts_parents_first_and_root_last():
     for node in order:
         for p in node.parents:
             assert position[id(p)] < position[id(node)]
+
+
+def test_topological_order_on_random_graphs_where_a_parent_is_also_reached_through_a_sibling():
+    # r = a + b where a = b·2: b is r's parent and a's, and must come before both
+    rng = random.Random(12)
+    for _ in range(200):
+        nodes = [Value(rng.uniform(-1, 1)) for _ in range(rng.randint(1, 4))]
+        for _ in range(rng.randint(1, 30)):
+            u, v = rng.choice(nodes), rng.choice(nodes)
+            nodes.append(rng.choice([u + v, u * v, u.tanh(), u - 2.0]))
+        root = nodes[-1]
+        reachable, todo = set(), [root]  # every node root depends on, by a plain search
+        while todo:
+            n = todo.pop()
+            if id(n) not in reachable:
+                reachable.add(id(n))
+                todo.extend(n.parents)
+        order = topological_order(root)
+        assert order[-1] is root
+        assert sorted(id(n) for n in order) == sorted(reachable)  # each once
+        position = {id(n): i for i, n in enumerate(order)}
+        assert all(position[id(p)] < position[id(n)] for n in order for p in n.parents)
 
 
 def test_leaves_accumulate_and_intermediates_are_recomputed():
