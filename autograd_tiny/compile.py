@@ -242,6 +242,8 @@ class _Inline(ast.NodeTransformer):
                 return ast.BinOp(args[0], ast.Pow(), args[1])
             if v == 0.0:
                 return ast.Constant(0.0)  # pow_minus_one(u, 0) = 0: u⁰ is flat
+            if v == 2.0:
+                return args[0]  # ∂u²/∂u = 2·u: u ** 1.0 is u, bit for bit
             return ast.BinOp(args[0], ast.Pow(), _number(v - 1.0))
         return node
 
@@ -633,15 +635,13 @@ def _exec(source: str, filename: str) -> dict[str, Any]:
     return namespace
 
 
-_FLOATS = {float}
-
-
 def _numbers(values: Sequence[Any], what: Sequence[str]) -> Sequence[float]:
-    """The inputs as finite floats: as they are when they already are (one quick look at all of
-    them), else each through ``finite``, whose error names it as ``what[i]``."""
-    if set(map(type, values)) == _FLOATS and math.isfinite(sum(values)):
-        return values
-    return [finite(v, w) for v, w in zip(values, what, strict=True)]
+    """The inputs as finite floats: as they are when they already are (one quick look at each),
+    else each through ``finite``, whose error names it as ``what[i]``."""
+    for x in values:
+        if type(x) is not float or x - x != 0.0:  # x − x is 0 for a finite x, NaN for ±inf and NaN
+            return [finite(v, w) for v, w in zip(values, what, strict=True)]
+    return values
 
 
 class Compiled:

@@ -551,6 +551,7 @@ def test_a_non_whole_exponent_or_a_variable_one_stays_a_call():
     assert _code("pow(u, v)", {"u": "x", "v": "p"}) == "pow(x, p)"
     assert _code("pow(u, v)", {"u": "x", "v": "3.0"}) == "x ** 3.0"
     assert _code("v * pow_minus_one(u, v)", {"u": "x", "v": "3.0"}) == "3.0 * x ** 2.0"
+    assert _code("v * pow_minus_one(u, v)", {"u": "x", "v": "2.0"}) == "2.0 * x"  # x ** 1.0 is x
 
 
 @given(st.lists(st.sampled_from([*EDGES[:8], 2.0, -3.0, 0.1]), min_size=0, max_size=6), st.data())
