@@ -596,3 +596,76 @@ def test_an_output_that_also_feeds_another_output_keeps_its_seed():
     batch = compile_batch(L, [w, v], outputs)
     loss, grads, _ = batch([0.7, -1.3])
     assert bits((loss, grads)) == bits((L.data, [w.grad, v.grad]))
+
+
+# ---- a long graph in pieces -------------------------------------------------------------------
+
+COMPILE = sys.modules["autograd_tiny.compile"]  # the module (the package's name ``compile`` is the function)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs(), st.integers(1, 4), st.data())
+def test_a_graph_cut_into_pieces_gives_the_engines_bits(program, piece, draw):
+    xs, steps = program
+    try:
+        root, inputs = build(xs, steps)
+    except (ArithmeticError, ValueError):
+        return
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(COMPILE, "_PIECE", piece)
+        f = compile(root, inputs)
+    n_ops = sum(1 for n in topological_order(root) if n.parents)
+    assert ("def f_forward_2(" in f.source) == (n_ops > piece)
+    assert outcome(lambda: f(*xs)) == outcome(lambda: engine(root, inputs))
+    xs2 = draw.draw(st.lists(NUMBERS, min_size=len(xs), max_size=len(xs)))
+
+    def engine_at_xs2():
+        root2, inputs2 = build(xs2, steps)
+        return engine(root2, inputs2)
+
+    assert outcome(lambda: f(*xs2)) == outcome(engine_at_xs2)
+
+
+@pytest.mark.parametrize("piece", [1, 5, 13])
+@pytest.mark.parametrize("loss", ["cross_entropy", "hinge_loss"])
+def test_mlps_cut_into_pieces_give_the_engines_bits(piece, loss, monkeypatch):
+    make_loss, output = LOSSES[loss]
+    model = MLP(3, [4, 3], activation="relu", output_activation=output, seed=7)
+    x = [Value(v, f"x[{j}]") for j, v in enumerate([0.5, -1.2, 2.0])]
+    L = make_loss(model(x))
+    inputs = [*model.parameters(), *x]
+    monkeypatch.setattr(COMPILE, "_PIECE", piece)
+    f = compile(L, inputs)
+    assert bits(f(*[v.data for v in inputs])) == bits(engine(L, inputs))
+    ast.parse(f.source)
+
+
+def test_a_batch_whose_loss_is_cut_into_pieces_keeps_the_engines_bits(monkeypatch):
+    monkeypatch.setattr(COMPILE, "_PIECE", 2)
+    root, params, outputs = _batch(branchy=True)
+    value, grads, _ = compile_batch(root, params, outputs)([p.data for p in params])
+    assert bits((value, grads)) == bits(engine(root, params))
+
+
+def test_an_overflow_in_a_piece_is_the_engines_error(monkeypatch):
+    monkeypatch.setattr(COMPILE, "_PIECE", 1)
+    a, b = Value(1.0, "a"), Value(1.0, "b")
+    f = compile((a * b + a) * b, [a, b])
+    with pytest.raises(OverflowError, match=r"mul\(1e\+200, 1e\+200\) = inf"):
+        f(1e200, 1e200)
+
+
+def test_a_long_chain_is_compiled_in_pieces_of_few_variables():
+    x = Value(0.5, "x")
+    y = x
+    for i in range(COMPILE._PIECE * 2 + 10):  # three pieces, the last one of 10 nodes
+        y = y * 1.0000001 if i % 2 else y + 0.1
+    f = compile(y, [x])
+    assert bits(f(0.5)) == bits(engine(y, [x]))
+    namespace: dict = {}
+    exec(f.source, namespace)
+    pieces = sorted(k for k in namespace if k.startswith("f_"))
+    assert pieces == [f"f_{p}_{i}" for p in ("backward", "forward") for i in (1, 2, 3)]
+    # each piece holds about one value and one gradient per node; f itself, a handful
+    assert max(namespace[k].__code__.co_nlocals for k in pieces) <= 2 * COMPILE._PIECE + 2
+    assert namespace["f"].__code__.co_nlocals < 12
