@@ -669,3 +669,17 @@ def test_a_long_chain_is_compiled_in_pieces_of_few_variables():
     # each piece holds about one value and one gradient per node; f itself, a handful
     assert max(namespace[k].__code__.co_nlocals for k in pieces) <= 2 * COMPILE._PIECE + 2
     assert namespace["f"].__code__.co_nlocals < 12
+
+
+def test_pieces_pass_names_in_any_script_and_formulas_tell_minus_zero_from_zero(monkeypatch):
+    θ = Value(0.5, "θ")
+    ŷ = (θ * 3.0).tanh()
+    ŷ.label = "ŷ"
+    y = ŷ * 0.0 + θ * -0.0 + (ŷ - θ) ** 2
+    y.label = "σ1"
+    monkeypatch.setattr(COMPILE, "_PIECE", 2)
+    f = compile(y, [θ])
+    assert bits(f(0.5)) == bits(engine(y, [θ]))
+    # a formula written first for 0.0 is not reused for −0.0
+    for line in ["t3 = ŷ * 0.0  # t3 = ŷ·0", "t4 = θ * -0.0  # t4 = θ·−0", "# ∂t4/∂θ = −0", "# ∂t3/∂ŷ = 0"]:
+        assert line + "\n" in f.source
