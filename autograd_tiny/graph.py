@@ -23,6 +23,8 @@ def topological_order(root: Any) -> list[Any]:
     # Parents are pushed in reverse so that they are visited in argument order: the same program
     # gives the same order, whatever the hash seed. The set holds nodes by identity, and nothing
     # is allocated per visit but set and list entries, which keeps this fast for big graphs.
+    if not hasattr(root, "parents"):  # None would pass for the stack's marker below
+        raise TypeError(f"topological_order: root must be a Value, got {type(root).__name__}")
     order: list[Any] = []
     seen: set[Any] = set()
     stack: list[Any] = [root]

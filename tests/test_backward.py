@@ -9,6 +9,8 @@ import sys
 import textwrap
 import tracemalloc
 
+import pytest
+
 from autograd_tiny import Value, topological_order
 
 
@@ -46,6 +48,12 @@ def test_topological_order_on_random_graphs_where_a_parent_is_also_reached_throu
         assert sorted(id(n) for n in order) == sorted(reachable)  # each once
         position = {id(n): i for i, n in enumerate(order)}
         assert all(position[id(p)] < position[id(n)] for n in order for p in n.parents)
+
+
+def test_topological_order_of_something_that_is_not_a_node_is_a_type_error():
+    for root in (None, 3.0, "x"):
+        with pytest.raises(TypeError, match="root must be a Value"):
+            topological_order(root)
 
 
 def test_leaves_accumulate_and_intermediates_are_recomputed():
