@@ -694,10 +694,10 @@ def _in_pieces(
     one per piece for its backward lines (last piece first), called in turn by ``name``, which
     passes each number from the function that makes it to the functions that use it.
 
-    ``start``: the lines that give the root's gradient and the inputs' gradients their first values. The
-    lines are those of the function in one piece, in the same order, so the numbers are the same,
-    bit for bit. A piece's forward values that only its own backward function reads travel as one
-    tuple, so ``name`` holds few variables however long the graph."""
+    ``start``: the lines that give the root's gradient and the inputs' gradients their first
+    values. The lines are those of the function in one piece, in the same order, so the numbers
+    are the same, bit for bit. A piece's forward values that only its own backward function reads
+    travel as one tuple, so ``name`` holds few variables however long the graph."""
     cuts = range(0, len(order), _PIECE)
     k = len(cuts)
     # the blocks of lines in the order they run: forward 1, …, k, then backward k, …, 1

@@ -21,8 +21,8 @@ def topological_order(root: Any) -> list[Any]:
     # the path to its own child, and a computation graph has no cycles. (A node can be pushed
     # twice before it is first popped; the second pop finds it seen and skips it.)
     # Parents are pushed in reverse so that they are visited in argument order: the same program
-    # gives the same order, whatever the hash seed. The set holds nodes by identity, and nothing
-    # is allocated per visit but set and list entries, which keeps this fast for big graphs.
+    # gives the same order, whatever the hash seed. The set holds nodes by identity; a visit
+    # allocates only set and list entries and one reversed() iterator, so big graphs stay fast.
     if not hasattr(root, "parents"):  # None would pass for the stack's marker below
         raise TypeError(f"topological_order: root must be a Value, got {type(root).__name__}")
     order: list[Any] = []
