@@ -399,7 +399,6 @@ class _Writer:
     ) -> None:  # fmt: skip
         self.order, self.names, self.d = order, names, d
         self.forward: list[str] = []
-        self.backward: list[str] = []
         self.steps = 0
         self.values = [names.code[id(n)] for n in order]  # every forward value, for the finite check
         wanted = {id(v) for v in wrt}
@@ -423,7 +422,11 @@ class _Writer:
         for n in reversed(order):
             if id(n) in self.grad:
                 self.steps_of[id(n)] = self._backward(n)
-                self.backward.extend(self.steps_of[id(n)])
+
+    @property
+    def backward(self) -> list[str]:
+        """Every chain-rule line, children first (a node's lines together, as ``steps_of`` has them)."""
+        return [line for n in reversed(self.order) for line in self.steps_of.get(id(n), ())]
 
     # operands -----------------------------------------------------------------------------------
 

@@ -44,8 +44,6 @@ def _real(x: object, what: str) -> float:
     """``x`` as a float, or a TypeError naming ``what`` if it is not a real number."""
     if type(x) is float:  # the common case; np.float64 (a float subclass) is converted below
         return x
-    if type(x) is int and -_INT_LIMIT < x < _INT_LIMIT:  # a bool is not an int here
-        return float(x)
     if isinstance(x, bool) or not isinstance(x, Real):
         raise TypeError(f"{what} must be a real number, got {type(x).__name__}: {x!r:.60}")
     try:

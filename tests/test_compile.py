@@ -180,7 +180,12 @@ def test_random_graphs_over_every_op_give_the_engines_bits(program, draw):
     got = outcome(lambda: f(*xs))
     assert got == outcome(lambda: engine(root, inputs))
     event(f"recorded numbers: {got.__name__ if isinstance(got, type) else 'numbers'}")
-    # and at other numbers: the same program run by the engine there
+    got = assert_the_engines_bits_at_other_numbers(f, xs, steps, draw)
+    event(f"other numbers: {got.__name__ if isinstance(got, type) else 'numbers'}")
+
+
+def assert_the_engines_bits_at_other_numbers(f, xs, steps, draw):
+    """f at new input numbers gives what the same program run by the engine there gives; its outcome."""
     xs2 = draw.draw(st.lists(NUMBERS, min_size=len(xs), max_size=len(xs)))
 
     def engine_at_xs2():
@@ -189,7 +194,7 @@ def test_random_graphs_over_every_op_give_the_engines_bits(program, draw):
 
     got = outcome(lambda: f(*xs2))
     assert got == outcome(engine_at_xs2)
-    event(f"other numbers: {got.__name__ if isinstance(got, type) else 'numbers'}")
+    return got
 
 
 @pytest.mark.parametrize("name", [r.name for r in rules.TABLE])
@@ -617,13 +622,7 @@ def test_a_graph_cut_into_pieces_gives_the_engines_bits(program, piece, draw):
     n_ops = sum(1 for n in topological_order(root) if n.parents)
     assert ("def f_forward_2(" in f.source) == (n_ops > piece)
     assert outcome(lambda: f(*xs)) == outcome(lambda: engine(root, inputs))
-    xs2 = draw.draw(st.lists(NUMBERS, min_size=len(xs), max_size=len(xs)))
-
-    def engine_at_xs2():
-        root2, inputs2 = build(xs2, steps)
-        return engine(root2, inputs2)
-
-    assert outcome(lambda: f(*xs2)) == outcome(engine_at_xs2)
+    assert_the_engines_bits_at_other_numbers(f, xs, steps, draw)
 
 
 @pytest.mark.parametrize("piece", [1, 5, 13])
