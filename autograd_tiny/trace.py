@@ -94,8 +94,10 @@ def op_label(node: Value, digits: int = 6) -> str:
 
 
 def _names(order: list[Value]) -> list[str]:
-    """Display names: the label; an unlabelled leaf (a constant) is its number; an unlabelled op
-    node is n<index>; a label that several nodes share gets #<index> appended."""
+    """Display names: the label; an unlabelled node is n<index> (a constant, which is a row only
+    when it is the root, is its number); a label that several nodes share gets #<index> appended.
+    An unlabelled input leaf is n<index> too, not its number: ∂L/∂3 would read as a derivative by
+    a constant, and two inputs holding 2.0 would look like one."""
     counts = Counter(n.label for n in order if n.label)
     shared = {label for label, k in counts.items() if k > 1}
     names = []
@@ -103,7 +105,7 @@ def _names(order: list[Value]) -> list[str]:
         if n.label:
             names.append(f"{n.label}#{i}" if n.label in shared else n.label)
         else:
-            names.append(f"n{i}" if n.parents else num(n.data))
+            names.append(num(n.data) if isinstance(n, Constant) else f"n{i}")
     return names
 
 
@@ -112,7 +114,7 @@ class Row:
     """One node of the forward pass."""
 
     index: int
-    label: str  # the node's label; an unlabelled constant is its number, an unlabelled op node n<index>
+    label: str  # the node's label; an unlabelled node n<index> (a constant root: its number)
     op: str
     parents: tuple[str, ...]
     data: float

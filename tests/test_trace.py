@@ -7,6 +7,7 @@ import re
 import pytest
 
 from autograd_tiny import MLP, Value, topological_order
+from autograd_tiny.compile import to_python
 from autograd_tiny.examples import example1
 from autograd_tiny.trace import trace
 
@@ -87,6 +88,20 @@ def test_shared_labels_are_told_apart_and_unlabelled_nodes_named():
     assert any(n.startswith("u#") for n in names)
     # the constant 3 is no row of its own: it is shown inside its op, and gets no gradient
     assert "3" not in names and trace(y).rows[-1].parents[-1] == "3"
+
+
+def test_unlabelled_inputs_are_named_by_their_row_not_their_number():
+    # micrograd-style leaves without labels: two inputs holding 2.0 must not both read "2", and
+    # ∂y/∂2 would read as a derivative by a constant; each is n<row>, as compile's t<row>
+    a, b = Value(2.0), Value(2.0)
+    y = a * b + a
+    t = trace(y)
+    assert [r.label for r in t.rows] == ["n0", "n1", "n2", "n3"]
+    assert t.rows[2].parents == ("n0", "n1") and t.rows[3].parents == ("n2", "n0")
+    y.backward()
+    assert (t.grad("n0"), t.grad("n1")) == (a.grad, b.grad) == (3.0, 2.0)
+    assert "∂n3/∂n0 += n1 · ∂n3/∂n2 = 2 · 1 = 2" in str(t)
+    assert "def f(t0, t1):" in to_python(y, [a, b])
 
 
 def test_trace_of_a_non_value_is_a_type_error():
