@@ -323,10 +323,32 @@ def tangents(outputs: Sequence[Value], inputs: Sequence[Value], direction: Seque
     t = {id(x): finite(d, f"tangents: direction[{k}]") for k, (x, d) in enumerate(zip(xs, direction))}  # noqa: B905
     for node in _forward_order(outputs):
         if node.parents and id(node) not in t:
-            t[id(node)] = sum(
-                [local * t.get(id(p), 0.0) for p, local in zip(node.parents, node.local_grads)]  # noqa: B905
-            )
+            # only the parents that carry a tangent count: one with u̇ = 0 adds nothing, even where
+            # ∂y/∂u is infinite (√u at 0), as backward() refuses such a derivative only when a
+            # gradient flows through it (inf · 0 would be NaN)
+            pairs = zip(node.parents, node.local_grads)  # noqa: B905 (equal by construction)
+            dot = sum([local * t[id(p)] for p, local in pairs if t.get(id(p), 0.0)])
+            if dot - dot != 0.0:  # inf or NaN: refuse it, naming the op, as reverse mode does
+                _tangent_not_finite(node, t, dot)
+            t[id(node)] = dot
     return [t.get(id(o), 0.0) for o in outputs]
+
+
+def _tangent_not_finite(node: Value, t: dict[int, float], dot: float) -> None:
+    """Raise an OverflowError saying why ``node``'s tangent ``dot`` is not finite."""
+    operands = ", ".join(repr(p.data) for p in node.parents)
+    for p, local in zip(node.parents, node.local_grads):  # noqa: B905
+        tp = t.get(id(p), 0.0)
+        if tp and local - local != 0.0:
+            raise OverflowError(
+                f"forward mode: the local derivative of {node.op}({operands}) with respect to "
+                f"{p.label or 'its input'} is {local!r} (not finite there), and a tangent of {tp!r} "
+                "has to flow through it"
+            )
+    raise OverflowError(
+        f"forward mode: the tangent overflows at {node.op}({operands}): "
+        f"Σ local derivative × tangent = {dot!r}"
+    )
 
 
 def _numbers(xs: Any, what: str) -> list[Any]:

@@ -321,6 +321,28 @@ def test_tangents_carry_one_sweep_to_all_outputs_of_a_recorded_graph():
     assert all(_close(g, float(e), 1e-12) for g, e in zip(got, expected, strict=True))
 
 
+def test_forward_mode_refuses_what_reverse_mode_refuses_and_no_more():
+    # √a at 0: an infinite local derivative, refused when a tangent (a gradient) flows through it
+    for mode in ("forward", "reverse"):
+        with pytest.raises(OverflowError, match=r"local derivative of pow\(0\.0, 0\.5\).* is inf"):
+            jacobian(lambda a: [a.sqrt()], mode=mode)(0.0)
+    with pytest.raises(OverflowError, match="forward mode: the local derivative of pow"):
+        jvp(lambda a: a.sqrt(), [0.0], [1.0])
+    # ... and not when the direction leaves that input still: ∂/∂b of √a + b·b is 2b, whatever a
+    f = lambda a, b: a.sqrt() + b * b  # noqa: E731
+    value, dot = jvp(f, [0.0, 1.5], [0.0, 1.0])
+    h = 1e-6
+    central = (f(Value(0.0), Value(1.5 + h)).data - f(Value(0.0), Value(1.5 - h)).data) / (2 * h)
+    assert value == 2.25 and _close(dot, central, 1e-8)
+    assert dot == 3.0  # 2b, not NaN (inf · 0)
+    # a tangent that overflows is an error naming the op, as backward()'s gradient is
+    with pytest.raises(OverflowError, match=r"forward mode: the tangent overflows at mul"):
+        jvp(lambda a: a * 1e300, [1.0], [1e300])
+    with pytest.raises(OverflowError, match=r"backward: the gradient overflows at mul"):
+        x = Value(1.0)
+        (x * 1e300).backward(1e300)
+
+
 # ---- (c) Hessians of small MLP losses with respect to all their parameters ----
 
 X_DATA = [[0.5, -1.0], [1.5, 0.25], [-0.75, 0.8], [0.1, 2.0]]
