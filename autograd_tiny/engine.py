@@ -239,15 +239,19 @@ class Value:
                     if not _isfinite(node.grad):
                         check_gradient(order, node, grads)
             except ArithmeticError:
-                earlier = {id(leaf): g for leaf, g in zip(held, before)}  # noqa: B905
-                for n in order:  # leave every leaf as it was before this call
-                    if not n.parents:
-                        n.grad = earlier.get(id(n), 0.0)
+                _restore_leaves(order, held, before)
                 raise
         # A leaf accumulates: this pass's gradient is added to the earlier ones as one number, so
         # two calls give exactly twice one call's gradient.
         for leaf, g in zip(held, before):  # noqa: B905 (equal by construction)
+            now = leaf.grad
             leaf.grad += g
+            if leaf.grad - leaf.grad != 0.0:  # each was finite, their sum overflows
+                _restore_leaves(order, held, before)
+                raise OverflowError(
+                    f"backward: the gradient of {leaf.label or 'a leaf'} overflows when added to the one "
+                    f"it holds from before: {g!r} + {now!r} (zero the gradients between steps?)"
+                )
 
     def __repr__(self) -> str:
         """Value(data=..., grad=...[, label=...])."""
@@ -276,6 +280,14 @@ class CustomOp(Value):
     """A node made by ``Value.from_op``: its op is the user's, with an optional Value-space rule."""
 
     __slots__ = ("rule",)
+
+
+def _restore_leaves(order: list[Value], held: list[Value], before: list[float]) -> None:
+    """Put every leaf's gradient back as it was before a backward() call that failed."""
+    earlier = {id(leaf): g for leaf, g in zip(held, before)}  # noqa: B905
+    for n in order:
+        if not n.parents:
+            n.grad = earlier.get(id(n), 0.0)
 
 
 def check_gradient(order: list[Value], node: Value, grads: dict[int, float]) -> None:

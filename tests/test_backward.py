@@ -69,6 +69,19 @@ def test_leaves_accumulate_and_intermediates_are_recomputed():
     assert y.grad == 1.0
 
 
+def test_a_leaf_gradient_that_overflows_across_calls_is_an_error_and_changes_nothing():
+    x, w = Value(1.0, "x"), Value(0.5, "w")
+    y = x * 1e308 + w
+    y.backward()
+    assert (x.grad, w.grad) == (1e308, 1.0)
+    with pytest.raises(OverflowError, match=r"gradient of x overflows when added .*1e\+308 \+ 1e\+308"):
+        y.backward()  # 1e308 + 1e308 is inf: no leaf may silently hold it
+    assert (x.grad, w.grad) == (1e308, 1.0)  # every leaf as it was before the call
+    x.grad, w.grad = 0.0, 0.0  # zeroed, the same graph is fine again
+    y.backward()
+    assert (x.grad, w.grad) == (1e308, 1.0)
+
+
 def test_backward_from_a_leaf_accumulates_one_per_call():
     x = Value(5.0)
     x.backward()
