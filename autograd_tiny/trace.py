@@ -95,18 +95,16 @@ def op_label(node: Value, digits: int = 6) -> str:
 
 def _names(order: list[Value]) -> list[str]:
     """Display names: the label; an unlabelled node is n<index> (a constant, which is a row only
-    when it is the root, is its number); a label that several nodes share gets #<index> appended.
+    when it is the root, is its number); a name that several nodes would share gets #<index>
+    appended, so every row has a name of its own (two labelled u, or a label n1 and node 1).
     An unlabelled input leaf is n<index> too, not its number: ∂L/∂3 would read as a derivative by
     a constant, and two inputs holding 2.0 would look like one."""
-    counts = Counter(n.label for n in order if n.label)
-    shared = {label for label, k in counts.items() if k > 1}
-    names = []
-    for i, n in enumerate(order):
-        if n.label:
-            names.append(f"{n.label}#{i}" if n.label in shared else n.label)
-        else:
-            names.append(num(n.data) if isinstance(n, Constant) else f"n{i}")
-    return names
+    names = [n.label or (num(n.data) if isinstance(n, Constant) else f"n{i}") for i, n in enumerate(order)]
+    while True:  # a label may itself read u#1: repeat until no two are alike (each pass adds #i)
+        counts = Counter(names)
+        if len(counts) == len(names):
+            return names
+        names = [f"{name}#{i}" if counts[name] > 1 else name for i, name in enumerate(names)]
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,23 @@ def test_unlabelled_inputs_are_named_by_their_row_not_their_number():
     assert "def f(t0, t1):" in to_python(y, [a, b])
 
 
+def test_every_row_has_a_name_of_its_own_and_the_latex_sums_use_them():
+    # a label equal to an automatic name (node 1 is n1), and a label that reads like a told-apart one
+    x = Value(1.0, "n1")
+    names = [r.label for r in trace((x * 2).exp()).rows]
+    assert len(set(names)) == 3 and "n1" not in names
+    p, q, r = Value(1.0, "u#1"), Value(2.0, "u"), Value(3.0, "u")
+    names = [r.label for r in trace(p * q * r).rows]
+    assert len(set(names)) == len(names) == 5
+    # the derivation's "⇒ ∂L/∂a = … = total" lines add up what backward() adds up, per node
+    a, b = Value(2.0), Value(2.0)
+    z = a * b + a.exp()
+    z.label = "L"
+    z.backward()
+    totals = re.findall(r"\\Rightarrow .*?\{(n_\{\d\})\}\} &= .* = ([\d.]+)", str(trace(z).to_latex()))
+    assert totals == [("n_{0}", "9.38906")] and abs(a.grad - 9.38906) < 1e-5 and b.grad == 2.0
+
+
 def test_trace_of_a_non_value_is_a_type_error():
     with pytest.raises(TypeError, match="trace expects a Value"):
         trace(3.0)
