@@ -77,14 +77,27 @@ def _symbol(node: Value, k: int, names: list[str], own: str) -> str:
         return names[groups[rule.names.index(expr)][i]]
     if expr.startswith("ones("):
         return "1"
-    return f"{to_text(expr, text, values)}[{i}]"
+    whole = to_text(expr, text, values)  # the vector; its element i, as (p − onehot(1))[1]
+    return f"{whole}[{i}]" if _atomic(whole) else f"({whole})[{i}]"
+
+
+def _atomic(text: str) -> bool:
+    """Whether ``text`` is one name or call, softmax((u, w)), to be indexed without parentheses."""
+    depth, top = 0, []
+    for c in text:
+        depth += c in "(["
+        depth -= c in ")]"
+        if depth == 0:
+            top.append(c)
+    return not any(c in "".join(top) for c in " +−-·*/^")
 
 
 def op_label(node: Value, digits: int = 6) -> str:
     """How a drawing labels an op: its symbol, with its number constants inside (× 3, − 10, 2 **)."""
-    symbol = RULES[node.op].symbol if node.op in RULES and not isinstance(node, CustomOp) else node.op
+    ours = node.op in RULES and not isinstance(node, CustomOp)  # else the user's op name, as it is
+    symbol = RULES[node.op].symbol if ours else node.op
     consts = [num(p.data, digits) if isinstance(p, Constant) else None for p in node.parents]
-    if "{}" in symbol:  # a loss: its target is written into it, (ŷ − 10)², BCE(y = 0)
+    if ours and "{}" in symbol:  # a loss: its target is written into it, (ŷ − 10)², BCE(y = 0)
         return symbol.format(consts[-1] if consts[-1] is not None else "y")
     if len(consts) == 2 and consts[1] is not None:
         return f"{symbol} {consts[1]}"

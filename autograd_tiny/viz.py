@@ -408,7 +408,8 @@ def draw_dot(
         drawn.append((f"n{i}", fields, "", group))
         grads[f"n{i}"] = n.grad
         if n.op:
-            drawn.append((f"n{i}op", None, op_label(n, digits), group))
+            # a backslash is Graphviz's escape (\\N, \\l; one at the end breaks the quoting): doubled
+            drawn.append((f"n{i}op", None, op_label(n, digits).replace("\\", "\\\\"), group))
     edges: list[tuple[str, str]] = []
     into_neuron: dict[tuple[str, str], None] = {}  # (source, neuron): one arrow, however many weights
     for i, n in enumerate(order):

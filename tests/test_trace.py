@@ -8,6 +8,7 @@ import pytest
 
 from autograd_tiny import MLP, Value, topological_order
 from autograd_tiny.compile import to_python
+from autograd_tiny.engine import OPS
 from autograd_tiny.examples import example1
 from autograd_tiny.trace import trace
 
@@ -119,6 +120,13 @@ def test_every_row_has_a_name_of_its_own_and_the_latex_sums_use_them():
     z.backward()
     totals = re.findall(r"\\Rightarrow .*?\{(n_\{\d\})\}\} &= .* = ([\d.]+)", str(trace(z).to_latex()))
     assert totals == [("n_{0}", "9.38906")] and abs(a.grad - 9.38906) < 1e-5 and b.grad == 2.0
+
+
+def test_an_element_of_a_vector_derivative_is_indexed_as_a_whole():
+    # ∂CE/∂u_i = (softmax(u) − onehot(y))_i: the index belongs to the difference, not to onehot
+    u, w = Value(-2.0, "u"), Value(3.0, "w")
+    text = str(trace(OPS["cross_entropy"]([u, w], 1)))
+    assert "(softmax((u, w)) − onehot(1))[1] · " in text and "onehot(1)[1]" not in text
 
 
 def test_trace_of_a_non_value_is_a_type_error():

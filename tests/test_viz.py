@@ -14,6 +14,7 @@ import pytest
 
 from autograd_tiny import MLP, Value, mse_loss
 from autograd_tiny.examples import example1
+from autograd_tiny.trace import trace
 from autograd_tiny.viz import GraphvizNotFound, draw_dot, render, to_dot
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -103,6 +104,16 @@ def test_rendered_svg_holds_labels_and_values(tmp_path, renderer):
     for expected in ("w1", "w2", "b2", "z1", "a1", "z2", "L", "w·x+b", "relu", "(ŷ − 10)²"):
         assert expected in texts, expected
     assert "grad −12" in texts and "data 7" in texts and "grad −18" in texts
+
+
+@pytest.mark.parametrize("op", ["f{}", "f{}{}", "{}{", "a\\", "\\N", 'say "hi"', "b|<p>"])
+def test_an_op_of_ones_own_is_drawn_and_traced_by_its_name_as_written(op, renderer):
+    # the user's op name is text, never a format string or a Graphviz escape: shown as written
+    x = Value(2.0, "x")
+    y = Value.from_op(6.0, op, (x,), (3.0,))
+    assert trace(y).rows[-1].shown_op == op
+    texts = [t.text for t in ET.fromstring(renderer.svg(to_dot(y))).iter("{http://www.w3.org/2000/svg}text")]
+    assert op in texts, texts
 
 
 def test_render_png_and_jupyter_svg(tmp_path, renderer):
