@@ -93,11 +93,11 @@ def _evaluate(f: Callable[..., Value], xs: list[Value]) -> Value:
     return out
 
 
-def _tolerance(v: object, name: str) -> float:
+def _tolerance(v: object, name: str, who: str = "gradcheck") -> float:
     """eps, rtol or atol as a float: a TypeError if not a real number, a ValueError unless finite and > 0."""
-    x = _real(v, f"gradcheck: {name}")
+    x = _real(v, f"{who}: {name}")
     if not (0.0 < x < math.inf):
-        raise ValueError(f"gradcheck: {name} must be a finite number > 0, got {v!r}")
+        raise ValueError(f"{who}: {name} must be a finite number > 0, got {v!r}")
     return x
 
 

@@ -73,6 +73,7 @@ from typing import Any, TextIO
 
 from autograd_tiny import functional as F
 from autograd_tiny.engine import Constant, Value
+from autograd_tiny.gradcheck import _tolerance
 from autograd_tiny.graph import topological_order
 from autograd_tiny.rules import RULES
 from autograd_tiny.trace import Trace, num, trace
@@ -1625,6 +1626,9 @@ def check_op(
     one ("−1 × the true one at every point": a sign error) or right only at some points.
     """
     names = _inputs_of(forward, points, "check_op")
+    eps, rtol, atol = (
+        _tolerance(v, k, "check_op") for v, k in ((eps, "eps"), (rtol, "rtol"), (atol, "atol"))
+    )
     n = len(names)
     if callable(derivatives):
         many = False
@@ -1753,6 +1757,9 @@ def check_backward(
     accumulated (+=) shows up as a reused input that got only one path's gradient.
     """
     names = _inputs_of(forward, points, "check_backward")
+    eps, rtol, atol = (
+        _tolerance(v, k, "check_backward") for v, k in ((eps, "eps"), (rtol, "rtol"), (atol, "atol"))
+    )
     if not callable(backward):
         raise TypeError(
             f"check_backward: backward must be a function (grads, node), got {type(backward).__name__}"

@@ -555,6 +555,23 @@ def test_check_op_reports_the_learners_errors_and_refuses_bad_arguments():
         check_op(lambda u: u, lambda u: 1, points="1")
 
 
+@pytest.mark.parametrize("check", [check_op, check_backward])
+def test_the_checks_refuse_a_step_or_tolerance_that_is_not_a_finite_positive_number(check):
+    # eps = 0 divided by zero; rtol = inf passed a wrong derivative; eps = NaN said "no point"
+    learner = (lambda u: 3 * u) if check is check_op else (lambda grads, node: None)
+    for name, bad, error in [
+        ("eps", 0, ValueError),
+        ("eps", math.nan, ValueError),
+        ("rtol", math.inf, ValueError),
+        ("atol", -1e-8, ValueError),
+        ("eps", "a", TypeError),
+        ("atol", True, TypeError),
+    ]:
+        with pytest.raises(error, match=rf"{check.__name__}: {name} must be a"):
+            check(lambda u: u * u, learner, **{name: bad})
+    assert not check(lambda u: u * u, learner, rtol=0.1)  # a loose tolerance is still a tolerance
+
+
 def _mul(u, v):
     return u * v
 
