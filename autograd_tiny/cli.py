@@ -223,6 +223,8 @@ def cmd_examples(args: argparse.Namespace) -> int:
     from autograd_tiny.examples import EXAMPLES
     from autograd_tiny.trace import trace
 
+    if args.list and args.name is not None:
+        return _fail(f"examples: --list takes no name (got {args.name!r}): use --list, or a name alone")
     if args.list:
         for name, make in EXAMPLES.items():
             print(f"{name:<10} {(make.__doc__ or '').splitlines()[0]}")

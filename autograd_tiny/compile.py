@@ -773,8 +773,10 @@ def _module(functions: Sequence[str]) -> str:
 
 
 def _function_name(name: object) -> str:
-    """A valid name for the generated function, or a ValueError."""
-    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+    """A valid name for the generated function: a TypeError if not a str, a ValueError if not a name."""
+    if not isinstance(name, str):
+        raise TypeError(f"compile: name must be a str (a Python identifier), got {type(name).__name__}")
+    if not name.isidentifier() or keyword.iskeyword(name):
         raise ValueError(f"compile: name must be a Python identifier, got {name!r}")
     return name
 

@@ -180,7 +180,7 @@ class Value:
         """self / other."""
         other = lift(other, "/")
         if other.data == 0.0:
-            raise ZeroDivisionError(f"division by zero: {self.data!r} / 0.0")
+            raise ZeroDivisionError(f"division by zero: {self.data!r} / {other.data!r}")
         return OPS["div"](self, other)
 
     def __rtruediv__(self, other: Number) -> Value:

@@ -22,6 +22,7 @@ forward mode P sweeps. None of these functions reads or writes any node's ``.gra
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from numbers import Real
 from typing import Any
 
 from autograd_tiny import functional as F
@@ -242,9 +243,7 @@ def grad(f: Callable[..., Value], argnum: int = 0) -> Callable[..., Any]:
         # never confuses this derivative's variable with an outer one that has the same value.
         leaf = x + 0.0 if isinstance(x, Value) else Value(finite(x, "grad: the argument"), "x")
         # The other arguments, if numbers, become constants: f may use Value methods on every one.
-        rest = [
-            lift(a, "grad") if isinstance(a, (int, float)) and not isinstance(a, bool) else a for a in args
-        ]
+        rest = [lift(a, "grad") if isinstance(a, Real) and not isinstance(a, bool) else a for a in args]
         _depth += 1
         try:
             out = _scalar(f(*rest[:i], leaf, *rest[i + 1 :]), "grad")

@@ -99,6 +99,7 @@ REFUSED = [
     (["trace", "x", "x=1", "--bogus"], "unrecognized arguments: --bogus"),
     (["--bogus", "demo"], "unrecognized arguments: --bogus"),
     (["train", "--bogus"], "unrecognized arguments: --bogus"),
+    (["examples", "--list", "extra"], "--list takes no name (got 'extra')"),
 ]
 
 

@@ -399,6 +399,8 @@ def test_bad_arguments_are_named():
         compile(z, [x, x])
     with pytest.raises(ValueError, match="name must be a Python identifier"):
         compile(z, [x], name="not a name")
+    with pytest.raises(TypeError, match="name must be a str"):
+        compile(z, [x], name=3)
     f = compile(z, [x, y])
     with pytest.raises(TypeError, match=r"takes 2 numbers \(x, y\), got 1"):
         f(1.0)

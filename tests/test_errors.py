@@ -55,6 +55,11 @@ def test_division_by_zero(make):
         make()
 
 
+def test_division_by_minus_zero_says_minus_zero():
+    with pytest.raises(ZeroDivisionError, match=r"division by zero: 1\.0 / -0\.0"):
+        Value(1.0) / -0.0
+
+
 @pytest.mark.parametrize("exponent", [-1, -0.5, Value(-2.0)])
 def test_zero_to_a_negative_power(exponent):
     with pytest.raises(ZeroDivisionError, match=r"0\.0 \*\* -"):

@@ -621,6 +621,13 @@ def test_custom_rule_giving_the_wrong_number_of_derivatives_is_a_clear_error():
 # ---- (f) errors, and derivatives at the kinks ----
 
 
+def test_grad_takes_the_other_arguments_as_constants_whatever_their_number_type():
+    # np.float32 and np.int64 are real numbers but not Python floats: constants like 1.0 and 1
+    f = lambda a, b: a * b.exp()  # noqa: E731
+    for b in (1.0, 1, np.float64(1.0), np.float32(1.0), np.int64(1)):
+        assert grad(f)(2.0, b) == math.e == autograd.grad(lambda a: a * anp.exp(1.0))(2.0)
+
+
 def test_errors_are_clear():
     f = lambda x: x * x  # noqa: E731
     for transform in (grad, hessian, jacobian):
