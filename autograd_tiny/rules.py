@@ -345,6 +345,13 @@ class _Rename(ast.NodeTransformer):
 def to_python(expr: str, names: dict[str, str] | None = None) -> str:
     """An expression as Python source, its names replaced: to_python("1 / u", {"u": "z1"}) = "1.0 / z1"."""
     _check_expr(expr, names, "to_python")
+    for name, code in (names or {}).items():  # each replacement is code here, not display text
+        try:
+            ast.parse(code, mode="eval")
+        except SyntaxError as e:
+            raise ValueError(
+                f"to_python: names[{name!r}] is not a Python expression: {code!r} ({e.msg})"
+            ) from None
     tree = _Rename(names or {}).visit(ast.parse(expr, mode="eval"))
     return ast.unparse(ast.fix_missing_locations(tree))
 
@@ -452,7 +459,11 @@ class _Fold(ast.NodeTransformer):
         a, b = node.left, node.right
         if isinstance(a, ast.Constant) and isinstance(b, ast.Constant) and not isinstance(node.op, ast.Pow):
             folded = ast.fix_missing_locations(ast.Expression(node))
-            return ast.Constant(eval(compile(folded, "<rule>", "eval")))
+            try:
+                v = eval(compile(folded, "<rule>", "eval"))
+            except ArithmeticError:  # 1/0: shown as it is, not folded
+                return node
+            return ast.Constant(v) if math.isfinite(v) else node  # nor an overflow to inf
         if isinstance(node.op, (ast.Add, ast.Sub)) and isinstance(b, ast.Constant) and b.value == 0:
             return a
         if isinstance(node.op, ast.Mult) and isinstance(a, ast.Constant) and a.value == 1:
@@ -480,6 +491,11 @@ def _check_expr(expr: Any, names: Any, who: str) -> None:
         raise TypeError(f"{who}: expr must be a str (a Python expression), got {type(expr).__name__}")
     if names is not None and not isinstance(names, dict):
         raise TypeError(f"{who}: names must be a dict of name → replacement, got {type(names).__name__}")
+    for name, shown in (names or {}).items():
+        if not isinstance(shown, str):
+            raise TypeError(
+                f"{who}: names[{name!r}] must be a str, got {type(shown).__name__}: {shown!r:.40}"
+            )
     try:
         ast.parse(expr, mode="eval")
     except SyntaxError as e:

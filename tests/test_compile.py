@@ -506,6 +506,17 @@ def test_a_constant_divisor_folds_into_the_formula():
     assert "dy_dx += 1.0 / 2.0 * dy_dy  # ∂y/∂x = 0.5" in compile(x / 2.0, [x]).source
 
 
+def test_the_rule_printers_refuse_bad_names_and_leave_what_cannot_be_folded():
+    # folding 1/0 or an overflow is no error of the reader's: the formula is shown unfolded
+    assert rules.to_text("u / v", None, {"u": 1.0, "v": 0.0}) == "1/0"
+    assert rules.to_latex("u / v", None, {"u": 1.0, "v": 0.0}) == r"\frac{1}{0}"
+    assert rules.to_text("u * v", None, {"u": 1e308, "v": 1e308}) == "1e+308·1e+308"
+    with pytest.raises(TypeError, match=r"to_text: names\['u'\] must be a str, got int"):
+        rules.to_text("u", {"u": 3})
+    with pytest.raises(ValueError, match=r"to_python: names\['u'\] is not a Python expression: '1 \+'"):
+        rules.to_python("u + v", {"u": "1 +"})
+
+
 # ---- inlined functions: the same bits as the table's functions ----------------------------------
 
 EDGES = [0.0, -0.0, 1.5, -1.5, 1e-310, -1e-310, 1e308, -1e308, float("inf"), float("-inf"), float("nan")]
