@@ -129,11 +129,13 @@ def _read(given: object) -> tuple[float | None, str]:
             return None, str(e)
     if isinstance(given, bool) or not isinstance(given, (Real, Decimal)):
         return None, f"{type(given).__name__} {given!r:.40} is not a number"
+    shown = repr(given) if len(repr(given)) <= 30 else repr(given)[:30] + "…"
     try:
         value = float(given)
-    except (OverflowError, ValueError):
-        shown = repr(given) if len(repr(given)) <= 30 else repr(given)[:30] + "…"
+    except OverflowError:
         return None, f"{shown} is too large for a float"
+    except ValueError:  # Decimal("sNaN"), which float() refuses
+        return None, f"{shown} is not a finite number"
     if not math.isfinite(value):
         return None, f"{value!r} is not a finite number"
     return value, ""
