@@ -19,7 +19,7 @@ import unicodedata
 import warnings
 from collections.abc import Callable, Mapping
 
-from autograd_tiny.engine import Value
+from autograd_tiny.engine import Value, lift
 from autograd_tiny.rules import UNARY_FUNCTIONS
 
 # The functions an expression may call: every one-input op of the rule table (rules.py), plus
@@ -219,7 +219,7 @@ def _build(root: ast.AST, env: Mapping[str, Value]) -> Value:
     for node in order:
         number = _number(node)
         if number is not None:  # 2, −2.5, − − 3: a number, one constant (not a chain of negations)
-            done.append(Value(number))
+            done.append(lift(number, "a number"))  # a Constant, as the 3 of x * 3 in Python
         elif isinstance(node, ast.Name):
             done.append(env[node.id])
         elif isinstance(node, ast.BinOp):

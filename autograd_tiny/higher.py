@@ -326,7 +326,7 @@ def tangents(outputs: Sequence[Value], inputs: Sequence[Value], direction: Seque
             # ∂y/∂u is infinite (√u at 0), as backward() refuses such a derivative only when a
             # gradient flows through it (inf · 0 would be NaN)
             pairs = zip(node.parents, node.local_grads)  # noqa: B905 (equal by construction)
-            dot = sum([local * t[id(p)] for p, local in pairs if t.get(id(p), 0.0)])
+            dot = sum([local * t[id(p)] for p, local in pairs if t.get(id(p), 0.0)], 0.0)
             if dot - dot != 0.0:  # inf or NaN: refuse it, naming the op, as reverse mode does
                 _tangent_not_finite(node, t, dot)
             t[id(node)] = dot

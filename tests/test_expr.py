@@ -103,6 +103,20 @@ def test_a_signed_number_is_one_constant():
     assert y.data == -8.0 and v["x"].grad == 12.0
 
 
+def test_a_number_in_an_expression_is_a_constant_as_in_python():
+    # 3*x typed on the command line makes the graph 3 * x makes in Python: the 3 is a Constant,
+    # drawn inside its op ("3 ×"), never a leaf of its own that trace would have to name
+    from autograd_tiny.engine import Constant
+    from autograd_tiny.trace import trace
+
+    v = _vars(x=-1.5)
+    y = evaluate("-x**2 + 3*x", v)
+    x = Value(-1.5, "x")
+    assert str(trace(y)) == str(trace(-(x**2) + 3 * x))
+    assert [r.label for r in trace(y).rows] == ["x", "n1", "n2", "n3", "n4"]
+    assert isinstance(y.parents[1].parents[0], Constant)
+
+
 def test_unbound_and_extra_names():
     with pytest.raises(ExpressionError, match="unbound name\\(s\\) y"):
         evaluate("x + y", _vars(x=1.0))

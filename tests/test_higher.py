@@ -335,6 +335,12 @@ def test_forward_mode_refuses_what_reverse_mode_refuses_and_no_more():
     central = (f(Value(0.0), Value(1.5 + h)).data - f(Value(0.0), Value(1.5 - h)).data) / (2 * h)
     assert value == 2.25 and _close(dot, central, 1e-8)
     assert dot == 3.0  # 2b, not NaN (inf · 0)
+    # a derivative that no tangent reaches is the float 0.0, as reverse mode's
+    assert jacobian(lambda a, b: [a * 2, b * 3], mode="forward")(1.0, 2.0) == [[2.0, 0.0], [0.0, 3.0]]
+    assert all(
+        type(d) is float for row in jacobian(lambda a, b: [a * 2, b], mode="forward")(1.0, 2.0) for d in row
+    )
+    assert type(jvp(lambda a: a * 2, [1.0], [0.0])[1]) is float
     # a tangent that overflows is an error naming the op, as backward()'s gradient is
     with pytest.raises(OverflowError, match=r"forward mode: the tangent overflows at mul"):
         jvp(lambda a: a * 1e300, [1.0], [1e300])
