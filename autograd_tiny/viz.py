@@ -408,8 +408,10 @@ def draw_dot(
         drawn.append((f"n{i}", fields, "", group))
         grads[f"n{i}"] = n.grad
         if n.op:
-            # a backslash is Graphviz's escape (\\N, \\l; one at the end breaks the quoting): doubled
-            drawn.append((f"n{i}op", None, op_label(n, digits).replace("\\", "\\\\"), group))
+            # a backslash is Graphviz's escape (\\N, \\l; one at the end breaks the quoting): doubled;
+            # and a name like <my op> is text, not one of Graphviz's HTML labels
+            text = graphviz.nohtml(op_label(n, digits).replace("\\", "\\\\"))
+            drawn.append((f"n{i}op", None, text, group))
     edges: list[tuple[str, str]] = []
     into_neuron: dict[tuple[str, str], None] = {}  # (source, neuron): one arrow, however many weights
     for i, n in enumerate(order):

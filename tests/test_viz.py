@@ -106,7 +106,9 @@ def test_rendered_svg_holds_labels_and_values(tmp_path, renderer):
     assert "grad −12" in texts and "data 7" in texts and "grad −18" in texts
 
 
-@pytest.mark.parametrize("op", ["f{}", "f{}{}", "{}{", "a\\", "\\N", 'say "hi"', "b|<p>"])
+@pytest.mark.parametrize(
+    "op", ["f{}", "f{}{}", "{}{", "a\\", "\\N", 'say "hi"', "b|<p>", "<my op>", "<b>hi</b>", "<a>b<c>"]
+)
 def test_an_op_of_ones_own_is_drawn_and_traced_by_its_name_as_written(op, renderer):
     # the user's op name is text, never a format string or a Graphviz escape: shown as written
     x = Value(2.0, "x")
