@@ -11,26 +11,28 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from autograd_tiny.engine import brief
+
 MAX_SAMPLES = 10_000_000  # 160 MB of points; a scalar engine would take days to train on more
 
 
 def _integer(n: object, what: str, minimum: int, maximum: int = MAX_SAMPLES) -> int:
     """An int (a numpy integer too, not a bool or a float such as 100.0) in [minimum, maximum]."""
     if isinstance(n, bool) or not isinstance(n, Integral):
-        raise TypeError(f"{what} must be an integer >= {minimum}, got {type(n).__name__}: {n!r:.40}")
+        raise TypeError(f"{what} must be an integer >= {minimum}, got {type(n).__name__}: {brief(n)}")
     if not minimum <= n <= maximum:
-        raise ValueError(f"{what} must be an integer from {minimum} to {maximum:,}, got {n!r:.40}")
+        raise ValueError(f"{what} must be an integer from {minimum} to {maximum:,}, got {brief(n)}")
     return int(n)
 
 
 def _number(x: object, what: str) -> float:
     """A real number (a numpy one too) as a float: a TypeError otherwise, a ValueError if NaN or infinite."""
     if isinstance(x, bool) or not isinstance(x, Real):
-        raise TypeError(f"{what} must be a real number, got {type(x).__name__}: {x!r:.40}")
+        raise TypeError(f"{what} must be a real number, got {type(x).__name__}: {brief(x)}")
     try:
         f = float(x)
     except OverflowError:  # an int beyond the largest float
-        raise ValueError(f"{what} must be finite, got {x!r:.30}…") from None
+        raise ValueError(f"{what} must be finite, got {brief(x, 30)}") from None
     if not math.isfinite(f):
         raise ValueError(f"{what} must be finite, got {x!r}")
     return f
@@ -49,9 +51,9 @@ def _rng(seed: object) -> np.random.Generator:
     """numpy's generator for ``seed``: None (fresh entropy) or an integer >= 0, as numpy requires."""
     if seed is not None:
         if isinstance(seed, bool) or not isinstance(seed, Integral):
-            raise TypeError(f"seed must be None or an integer >= 0, got {type(seed).__name__}: {seed!r:.40}")
+            raise TypeError(f"seed must be None or an integer >= 0, got {type(seed).__name__}: {brief(seed)}")
         if seed < 0:
-            raise ValueError(f"seed must be None or an integer >= 0, got {seed!r:.40}")
+            raise ValueError(f"seed must be None or an integer >= 0, got {brief(seed)}")
         seed = int(seed)
     return np.random.default_rng(seed)
 

@@ -40,16 +40,27 @@ _isfinite = math.isfinite
 _INT_LIMIT = 2**1023  # every int below this in size is a finite float
 
 
+def brief(x: object, width: int = 40) -> str:
+    """repr(x) cut to ``width`` characters; an int too long for repr (10**5000) is described."""
+    try:
+        text = repr(x)
+    except ValueError:  # CPython refuses to print an int of more than 4,300 digits
+        if isinstance(x, int):
+            return f"an int of about {round(x.bit_length() * math.log10(2))} digits"
+        return f"a {type(x).__name__} too large to print"
+    return text if len(text) <= width else text[:width] + "…"
+
+
 def _real(x: object, what: str) -> float:
     """``x`` as a float, or a TypeError naming ``what`` if it is not a real number."""
     if type(x) is float:  # the common case; np.float64 (a float subclass) is converted below
         return x
     if isinstance(x, bool) or not isinstance(x, Real):
-        raise TypeError(f"{what} must be a real number, got {type(x).__name__}: {x!r:.60}")
+        raise TypeError(f"{what} must be a real number, got {type(x).__name__}: {brief(x, 60)}")
     try:
         return float(x)
     except OverflowError:  # a huge int or Fraction
-        raise OverflowError(f"{what} is too large for a float: {x!r:.40}…") from None
+        raise OverflowError(f"{what} is too large for a float: {brief(x)}") from None
 
 
 def finite(x: object, what: str) -> float:

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from numbers import Real
 
-from autograd_tiny.engine import OPS, Number, Value, finite, lift
+from autograd_tiny.engine import OPS, Number, Value, brief, finite, lift
 
 Vector = Sequence[Value | Number]
 
@@ -58,9 +58,9 @@ def _check_vector(xs: object, what: str) -> None:
     """A TypeError naming ``what`` unless xs is a sized, ordered collection (a list, tuple, 1-D array)."""
     got = f"{what} must be a list of Values or numbers, got {type(xs).__name__}"
     if isinstance(xs, (Value, Real)):
-        raise TypeError(f"{got}: {xs!r:.40} (wrap a single number in a list)")
+        raise TypeError(f"{got}: {brief(xs)} (wrap a single number in a list)")
     if isinstance(xs, (str, bytes)):
-        raise TypeError(f"{got}: {xs!r:.40} (a string is not a list of numbers)")
+        raise TypeError(f"{got}: {brief(xs)} (a string is not a list of numbers)")
     if isinstance(xs, Mapping):
         raise TypeError(f"{got} (it would give its keys: pass list(d.values()) in the order you mean)")
     if isinstance(xs, AbstractSet):

@@ -57,7 +57,7 @@ VALUE_MATH: dict[str, Any] = {
     "pow_minus_one": lambda u, v: (  # a constant exponent stays a number; 0 for u⁰, as rules.py
         (_const(0.0) if v.data == 0.0 else u ** (v.data - 1.0)) if isinstance(v, Constant) else u ** (v - 1.0)
     ),
-    "xlogy": lambda x, y: _const(0.0) if x.data == 0.0 else x * y.log(),
+    "xlogy": lambda x, y: _const(0.0) if x.data == 0.0 and y.data >= 0.0 else x * y.log(),
     "abs": Value.abs,
     "sin": Value.sin,
     "cos": Value.cos,

@@ -10,7 +10,7 @@ from numbers import Integral, Real
 from typing import Any
 
 from autograd_tiny import functional as F
-from autograd_tiny.engine import OPS, Value, finite
+from autograd_tiny.engine import OPS, Value, brief, finite
 
 
 def _vector(x: Any, what: str) -> tuple[Value, ...]:
@@ -126,11 +126,11 @@ def cross_entropy(logits: Any, target_index: int) -> Value:
     if isinstance(target_index, bool) or not isinstance(target_index, Integral):
         raise TypeError(
             f"cross_entropy: target_index must be an int (the class number), "
-            f"got {type(target_index).__name__}: {target_index!r:.40}"
+            f"got {type(target_index).__name__}: {brief(target_index)}"
         )
     k = int(target_index)
     if not 0 <= k < len(z):
-        raise ValueError(f"cross_entropy: target_index {k!r:.40} is out of range for {len(z)} logits")
+        raise ValueError(f"cross_entropy: target_index {brief(k)} is out of range for {len(z)} logits")
     # one node: L = −log softmax(z)[k], exact for logits up to ±1e300, with ∂L/∂z = softmax(z) − onehot(k)
     return OPS["cross_entropy"](z, float(k))
 

@@ -23,7 +23,7 @@ from numbers import Integral, Real
 from typing import Any
 
 from autograd_tiny import functional as F
-from autograd_tiny.engine import Number, Value
+from autograd_tiny.engine import Number, Value, brief
 from autograd_tiny.losses import (  # the losses live in their own file; nn.mse_loss etc. still work
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -69,31 +69,33 @@ def _activation(name: object, what: str = "activation") -> Callable[[Value], Val
     """The activation function called ``name``, or a TypeError / ValueError listing the choices."""
     if not isinstance(name, str):
         raise TypeError(
-            f"{what} must be one of {sorted(ACTIVATIONS)} (a str), got {type(name).__name__}: {name!r:.40}"
+            f"{what} must be one of {sorted(ACTIVATIONS)} (a str), got {type(name).__name__}: {brief(name)}"
         )
     if name not in ACTIVATIONS:
-        raise ValueError(f"unknown {what} {name!r:.40}: choose one of {sorted(ACTIVATIONS)}")
+        raise ValueError(f"unknown {what} {brief(name)}: choose one of {sorted(ACTIVATIONS)}")
     return ACTIVATIONS[name]
 
 
 def _init_bound(init: object, nin: int) -> float:
     """The bound B of w ~ U(−B, B) for the initialisation called ``init``."""
     if not isinstance(init, str):
-        raise TypeError(f"init must be one of {list(INITS)} (a str), got {type(init).__name__}: {init!r:.40}")
+        raise TypeError(
+            f"init must be one of {list(INITS)} (a str), got {type(init).__name__}: {brief(init)}"
+        )
     if init not in INITS:
-        raise ValueError(f"unknown init {init!r:.40}: choose one of {list(INITS)}")
+        raise ValueError(f"unknown init {brief(init)}: choose one of {list(INITS)}")
     return INITS[init](nin)
 
 
 def _count(n: object, what: str) -> int:
     """A positive int (a numpy integer too): a TypeError for a non-integer, a ValueError if < 1."""
     if isinstance(n, bool) or not isinstance(n, Integral):
-        raise TypeError(f"{what} must be a positive integer, got {type(n).__name__}: {n!r:.40}")
+        raise TypeError(f"{what} must be a positive integer, got {type(n).__name__}: {brief(n)}")
     if n < 1:
-        raise ValueError(f"{what} must be a positive integer, got {n!r:.40}")
+        raise ValueError(f"{what} must be a positive integer, got {brief(n)}")
     if n > MAX_PARAMETERS:
         raise ValueError(
-            f"{what} = {n!r:.40} is too large: a network holds at most {MAX_PARAMETERS:,} parameters"
+            f"{what} = {brief(n)} is too large: a network holds at most {MAX_PARAMETERS:,} parameters"
         )
     return int(n)
 
@@ -112,9 +114,9 @@ def _seed(seed: object) -> int | None:
     if seed is None:
         return None
     if isinstance(seed, bool) or not isinstance(seed, Integral):
-        raise TypeError(f"seed must be None or an integer >= 0, got {type(seed).__name__}: {seed!r:.40}")
+        raise TypeError(f"seed must be None or an integer >= 0, got {type(seed).__name__}: {brief(seed)}")
     if seed < 0:  # random.Random(-s) is random.Random(s): two seeds, one network
-        raise ValueError(f"seed must be None or an integer >= 0, got {seed!r:.40}")
+        raise ValueError(f"seed must be None or an integer >= 0, got {brief(seed)}")
     return int(seed)
 
 
@@ -138,7 +140,7 @@ def _inputs(x: object, nin: int, what: str) -> tuple[Value, ...]:
 def _flag(value: object, what: str) -> bool:
     """A bool argument, or a TypeError (a str such as "no" would otherwise count as true)."""
     if not isinstance(value, bool):
-        raise TypeError(f"{what} must be True or False, got {type(value).__name__}: {value!r:.40}")
+        raise TypeError(f"{what} must be True or False, got {type(value).__name__}: {brief(value)}")
     return value
 
 
@@ -208,7 +210,7 @@ def _layout(module: Module) -> dict[str, tuple[tuple[int, ...], list[Value]]]:
     groups: dict[str, dict[tuple[int, ...], Value]] = {}
     for item in module.named_parameters():
         if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)):
-            raise TypeError(f"named_parameters() must give (label, Value) pairs, got {item!r:.60}")
+            raise TypeError(f"named_parameters() must give (label, Value) pairs, got {brief(item, 60)}")
         name, p = item
         if not isinstance(p, Value):
             raise TypeError(f"named_parameters(): {name!r} is a {type(p).__name__}, not a Value")
@@ -262,11 +264,11 @@ def _entry(v: Any, key: str, shape: tuple[int, ...]) -> list[float]:
     numbers = []
     for x in level:
         if isinstance(x, bool) or not isinstance(x, Real):
-            raise TypeError(f"load_state_dict: {key!r} holds {x!r:.40}, not a real number")
+            raise TypeError(f"load_state_dict: {key!r} holds {brief(x)}, not a real number")
         try:
             f = float(x)
         except OverflowError:  # an int or Fraction beyond the largest float, ~1.8e308
-            too_large = f"load_state_dict: {key!r} holds a number too large for a float: {x!r:.30}…"
+            too_large = f"load_state_dict: {key!r} holds a number too large for a float: {brief(x, 30)}"
             raise ValueError(too_large) from None
         if not math.isfinite(f):
             raise ValueError(f"load_state_dict: {key!r} holds {x!r}, not a finite number")
@@ -398,10 +400,10 @@ class MLP(Module):
         ):
             raise TypeError(
                 f"nouts must be a list of layer widths such as [16, 16, 1], "
-                f"got {type(nouts).__name__}: {nouts!r:.40}"
+                f"got {type(nouts).__name__}: {brief(nouts)}"
             )
         if len(nouts) == 0:
-            raise ValueError(f"nouts must be a non-empty list of layer widths, got {nouts!r:.40}")
+            raise ValueError(f"nouts must be a non-empty list of layer widths, got {brief(nouts)}")
         _activation(activation)
         _activation(output_activation, "output_activation")
         rng = random.Random(_seed(seed))

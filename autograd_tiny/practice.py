@@ -72,7 +72,7 @@ from numbers import Integral, Real
 from typing import Any, TextIO
 
 from autograd_tiny import functional as F
-from autograd_tiny.engine import Constant, Value
+from autograd_tiny.engine import Constant, Value, brief
 from autograd_tiny.gradcheck import _tolerance
 from autograd_tiny.graph import topological_order
 from autograd_tiny.rules import RULES
@@ -128,8 +128,8 @@ def _read(given: object) -> tuple[float | None, str]:
         except ValueError as e:
             return None, str(e)
     if isinstance(given, bool) or not isinstance(given, (Real, Decimal)):
-        return None, f"{type(given).__name__} {given!r:.40} is not a number"
-    shown = repr(given) if len(repr(given)) <= 30 else repr(given)[:30] + "…"
+        return None, f"{type(given).__name__} {brief(given)} is not a number"
+    shown = brief(given, 30)
     try:
         value = float(given)
     except OverflowError:
@@ -375,7 +375,9 @@ class Feedback:
     def __getitem__(self, name: str) -> Verdict:
         """The verdict on one unknown, by its name in ``Exercise.unknowns`` (or with ∂)."""
         if not isinstance(name, str):
-            raise TypeError(f"an unknown's name is a str such as {self.verdicts[0].name!r}, got {name!r:.40}")
+            raise TypeError(
+                f"an unknown's name is a str such as {self.verdicts[0].name!r}, got {brief(name)}"
+            )
         for v in self.verdicts:
             if _norm(name) in (_norm(v.name), _norm(v.pretty)):
                 return v
@@ -541,7 +543,7 @@ class Exercise:
         """The chain-rule steps that make ∂L/∂(name), as formulas without numbers."""
         if not isinstance(name, str):
             raise TypeError(
-                f"hint expects an unknown's name (a str such as {self.unknowns[0]!r}), got {name!r:.40}"
+                f"hint expects an unknown's name (a str such as {self.unknowns[0]!r}), got {brief(name)}"
             )
         n = self._resolve(name)
         if n is None:
@@ -590,10 +592,10 @@ class Exercise:
         for key, value in answers.items():
             n = self._resolve(key) if isinstance(key, str) else None
             if n is None:
-                notes.append(f"note: {key!r:.40} is not an unknown of this exercise (ignored)")
+                notes.append(f"note: {brief(key)} is not an unknown of this exercise (ignored)")
             elif n in given:
                 notes.append(
-                    f"note: {self._pretty[n]} was given twice; the first one ({given[n]!r:.20}) was used"
+                    f"note: {self._pretty[n]} was given twice; the first one ({brief(given[n], 20)}) was used"
                 )
             else:
                 given[n] = value
@@ -1412,7 +1414,7 @@ def _check_choice(kind: object, seed: object, level: object) -> None:
     if not isinstance(kind, str):
         raise TypeError(f"kind must be a str, one of {', '.join(KINDS)}; got {type(kind).__name__}")
     if kind not in KINDS:
-        raise ValueError(f"unknown kind {kind!r:.40}: choose one of {', '.join(KINDS)}")
+        raise ValueError(f"unknown kind {brief(kind)}: choose one of {', '.join(KINDS)}")
     if isinstance(seed, bool) or not isinstance(seed, Integral):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     if seed < 0:
@@ -1495,7 +1497,7 @@ def _points_for(points: Sequence[Any] | None, n: int, what: str) -> list[tuple[f
     for p in points:
         p = (p,) if n == 1 and isinstance(p, Real) else p
         if not isinstance(p, (tuple, list)) or len(p) != n:
-            raise ValueError(f"{what}: each point must have {n} number(s), one per input, got {p!r:.40}")
+            raise ValueError(f"{what}: each point must have {n} number(s), one per input, got {brief(p)}")
         values = []
         for v in p:
             x, why = _read(v) if not isinstance(v, str) else (None, "a str is not a number")
@@ -1516,7 +1518,7 @@ def _call(f: Callable[..., Any], args: Sequence[float]) -> tuple[float | None, s
         return None, f"raised {type(e).__name__}: {e}"
     value, why = _read(y)
     if value is None:
-        return None, f"returned {why}" if isinstance(y, Real) else f"returned {y!r:.40}, not a number"
+        return None, f"returned {why}" if isinstance(y, Real) else f"returned {brief(y)}, not a number"
     return value, ""
 
 
@@ -1667,10 +1669,10 @@ def check_op(
             if raw is not None and n == 1 and isinstance(raw, Real):
                 raw = (raw,)
             if not problems and (not isinstance(raw, (tuple, list)) or len(raw) != n):
-                problems = [f"returned {raw!r:.40}, not {n} number(s) (one per input)"]
+                problems = [f"returned {brief(raw)}, not {n} number(s) (one per input)"]
             yours = [_read(v)[0] for v in raw] if not problems else [None] * n  # type: ignore[union-attr]
             if not problems and any(v is None for v in yours):
-                problems = [f"returned {raw!r:.60}, which is not all numbers"]
+                problems = [f"returned {brief(raw, 60)}, which is not all numbers"]
         if problems:
             messages.append(f"your derivative {problems[0]} at {_at(p)}")
             break

@@ -127,8 +127,11 @@ def pow_minus_one(u: float, v: float) -> float:
 
 
 def xlogy(x: float, y: float) -> float:
-    """x·ln y, taken as 0 where x = 0 (the limit of uᵛ·ln u as u → 0⁺ for v > 0)."""
-    return 0.0 if x == 0.0 else x * log(y)
+    """x·ln y, taken as 0 where x = 0 and y ≥ 0 (the limit of uᵛ·ln u as u → 0⁺ for v > 0).
+
+    For y < 0 there is no real ln y, even where x = 0: ∂uᵛ/∂v at u < 0 is undefined, also when
+    uᵛ underflows to 0 ((−e⁵⁰)⁻⁵⁰), so the error of log is raised (the engine stores inf)."""
+    return 0.0 if x == 0.0 and y >= 0.0 else x * log(y)
 
 
 def dot(w: Sequence[float], x: Sequence[float]) -> float:
@@ -493,9 +496,7 @@ def _check_expr(expr: Any, names: Any, who: str) -> None:
         raise TypeError(f"{who}: names must be a dict of name → replacement, got {type(names).__name__}")
     for name, shown in (names or {}).items():
         if not isinstance(shown, str):
-            raise TypeError(
-                f"{who}: names[{name!r}] must be a str, got {type(shown).__name__}: {shown!r:.40}"
-            )
+            raise TypeError(f"{who}: names[{name!r}] must be a str, got {type(shown).__name__}")
     try:
         ast.parse(expr, mode="eval")
     except SyntaxError as e:

@@ -24,7 +24,7 @@ from typing import Any
 
 import graphviz
 
-from autograd_tiny.engine import Constant, Value
+from autograd_tiny.engine import Constant, Value, brief
 from autograd_tiny.graph import topological_order
 from autograd_tiny.trace import num, op_label
 
@@ -327,20 +327,24 @@ def _check_options(
         raise ValueError(f"rankdir must be 'auto', 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
     for name, flag in flags.items():
         if not isinstance(flag, bool):
-            raise TypeError(f"{name} must be True or False, got {type(flag).__name__}: {flag!r:.40}")
+            raise TypeError(f"{name} must be True or False, got {type(flag).__name__}: {brief(flag)}")
     if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, Integral)):
         kind = type(max_nodes).__name__
-        raise TypeError(f"max_nodes must be a positive int or None (no limit), got {kind}: {max_nodes!r:.40}")
+        raise TypeError(
+            f"max_nodes must be a positive int or None (no limit), got {kind}: {brief(max_nodes)}"
+        )
     if max_nodes is not None and max_nodes < 1:
-        raise ValueError(f"max_nodes must be a positive int or None (no limit), got {max_nodes!r}")
+        raise ValueError(f"max_nodes must be a positive int or None (no limit), got {brief(max_nodes)}")
     if not isinstance(format, str):
         raise TypeError(f"format must be a str such as 'svg' or 'png', got {type(format).__name__}")
     if isinstance(digits, bool) or not isinstance(digits, Integral):
-        raise TypeError(f"digits must be an int from 1 to 17, got {type(digits).__name__}: {digits!r:.40}")
+        raise TypeError(f"digits must be an int from 1 to 17, got {type(digits).__name__}: {brief(digits)}")
     if not 1 <= digits <= 17:
-        raise ValueError(f"digits must be an int from 1 to 17 (significant digits), got {digits!r}")
+        raise ValueError(f"digits must be an int from 1 to 17 (significant digits), got {brief(digits)}")
     if collapse is not None and not isinstance(collapse, str):
-        raise TypeError(f"collapse must be None or 'neuron', got {type(collapse).__name__}: {collapse!r:.40}")
+        raise TypeError(
+            f"collapse must be None or 'neuron', got {type(collapse).__name__}: {brief(collapse)}"
+        )
     if collapse not in (None, "neuron"):
         raise ValueError(f"collapse must be None or 'neuron', got {collapse!r}")
 
@@ -501,7 +505,7 @@ def render(root: Value, path: str | os.PathLike, **options: Any) -> str:
         raise TypeError(f"render: path must be a file name (a str or Path), got {type(path).__name__}")
     path = os.fspath(path)
     if not isinstance(path, str):  # a PathLike of bytes
-        raise TypeError(f"render: path must be a file name (a str or Path), got {path!r:.60}")
+        raise TypeError(f"render: path must be a file name (a str or Path), got {brief(path, 60)}")
     fmt = os.path.splitext(path)[1][1:].lower()
     folder = os.path.dirname(path) or "."
     if fmt not in ("svg", "png", "pdf", "dot"):

@@ -6,7 +6,8 @@ import fractions
 
 import pytest
 
-from autograd_tiny import Value
+from autograd_tiny import MLP, Value, data, draw_dot
+from autograd_tiny.losses import cross_entropy
 
 
 @pytest.mark.parametrize("bad", ["2.0", None, [1.0], 1 + 2j, True, Value(1.0)])
@@ -153,3 +154,37 @@ def test_an_int_too_large_for_a_float_is_named():
         Value(10**400)
     with pytest.raises(OverflowError, match=r"the operand of \+ is too large for a float"):
         Value(1.0) + 10**400
+
+
+HUGE = 10**5000  # an int CPython will not even print (more than 4,300 digits)
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: Value(HUGE), OverflowError, "Value data is too large for a float: an int of about 5000"),
+        (lambda: Value(1.0) * HUGE, OverflowError, r"the operand of \* is too large for a float"),
+        (lambda: Value(2.0) ** -HUGE, OverflowError, r"the operand of \*\* is too large for a float"),
+        (lambda: data.make_moons(HUGE), ValueError, "n_samples must be an integer from 2"),
+        (lambda: data.make_moons(10, seed=-HUGE), ValueError, "seed must be None or an integer >= 0"),
+        (lambda: MLP(HUGE, [1]), ValueError, "nin = an int of about 5000 digits is too large"),
+        (lambda: cross_entropy([Value(1.0), Value(2.0)], HUGE), ValueError, "target_index an int of about"),
+        (lambda: draw_dot(Value(1.0), max_nodes=-HUGE), ValueError, "max_nodes must be a positive int"),
+        (lambda: draw_dot(Value(1.0), digits=HUGE), ValueError, "digits must be an int from 1 to 17"),
+    ],
+)
+def test_an_int_too_long_to_print_is_named_in_the_error_not_a_crash_printing_it(make, error, message):
+    # the message used to repr() the int, and CPython refuses that: "Exceeds the limit (4300 digits)"
+    with pytest.raises(error, match=message):
+        make()
+
+
+@pytest.mark.parametrize("w", [1.0, 50.0])
+def test_a_negative_base_to_a_value_exponent_has_no_exponent_derivative_even_when_it_underflows(w):
+    # ∂uᵛ/∂v = uᵛ·ln u has no real value for u < 0; at w = 50, (−e⁵⁰)⁻⁵⁰ underflows to 0, and
+    # 0·ln u was taken as 0: a silent ∂f/∂w where w = 1 (the same formula) was refused
+    x = Value(w, "w")
+    y = (-(x.exp())) ** (-x)
+    with pytest.raises(OverflowError, match=r"local derivative of pow\(-.* is inf \(not finite there\)"):
+        y.backward()
+    assert x.grad == 0.0

@@ -293,6 +293,8 @@ def test_missing_unreadable_and_extra_answers_are_reported():
     assert "the unknowns are: dL/dz2, dL/dw2" in text
     huge = str(ex.check({"dL/dz2": 10**400}))
     assert re.search(r"∂L/∂z2: not a number: 10{29}… is too large for a float", huge)
+    huger = str(ex.check({"dL/dz2": 10**5000}))  # too long even for repr
+    assert "∂L/∂z2: not a number: an int of about 5000 digits is too large for a float" in huger
     assert ex.check({n: Decimal(repr(v)) for n, v in key.items()})  # any real number type
     assert "Decimal('sNaN') is not a finite number" in str(ex.check({"dL/dz2": Decimal("sNaN")}))
     assert exercise("two_layer_relu", np.int64(5), np.int32(1)).question == ex.question
