@@ -52,7 +52,7 @@ from typing import Any, NamedTuple
 from autograd_tiny import rules
 from autograd_tiny.engine import OPS, Constant, CustomOp, Value, finite, lift
 from autograd_tiny.graph import topological_order
-from autograd_tiny.trace import num
+from autograd_tiny.trace import display_names, num
 
 __all__ = ["Compiled", "CompiledBatch", "compile", "compile_batch", "to_python"]
 
@@ -356,27 +356,23 @@ class _Names:
         self.used.add(name)
         return name
 
-    def add(self, node: Value, index: int, shared: set[str], base: str | None = None) -> str:
+    def add(self, node: Value, index: int, shown: dict[int, str], base: str | None = None) -> str:
         """Name a node: its label as an identifier (or ``base``), t<index> if it has none."""
         name = self.fresh(base or identifier(node.label) or f"t{index}", index)
         self.code[id(node)] = name
         if base:
             self.shown[id(node)] = name
         elif node.label:
-            self.shown[id(node)] = f"{node.label}#{index}" if node.label in shared else node.label
+            self.shown[id(node)] = shown.get(id(node), node.label)
         else:
             self.shown[id(node)] = name
         return name
 
 
-def _shared_labels(nodes: Sequence[Value]) -> set[str]:
-    """Labels that more than one of these nodes carries (shown with #index, as trace does)."""
-    seen: set[str] = set()
-    shared: set[str] = set()
-    for n in nodes:
-        if n.label:
-            (shared if n.label in seen else seen).add(n.label)
-    return shared
+def _shown_names(nodes: list[Value]) -> dict[int, str]:
+    """How the comments name each labelled node: as trace does (a name several nodes would share
+    gets #<index>, its place in ``nodes``), so a comment and a trace row say the same."""
+    return {id(n): shown for n, shown in zip(nodes, display_names(nodes), strict=True) if n.label}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -625,13 +621,13 @@ def _function(
     rows = [n for n in full if not isinstance(n, Constant) or n is root]
     index = {id(n): i for i, n in enumerate(rows)}
     names = _Names({name})
-    shared = _shared_labels(rows)
+    shown = _shown_names(rows)
     bases = bases or {}
-    params = [names.add(v, index.get(id(v), k), shared, bases.get(id(v))) for k, v in enumerate(inputs)]
-    for n in order:  # an unlabelled root is y, as the CLI's trace calls it
-        names.add(n, index[id(n)], shared, "y" if n is root and not n.label else None)
+    params = [names.add(v, index.get(id(v), k), shown, bases.get(id(v))) for k, v in enumerate(inputs)]
+    for n in order:  # an unlabelled root is y, as in y = f(x)
+        names.add(n, index[id(n)], shown, "y" if n is root and not n.label else None)
     root_code = names.code.get(id(root))
-    # ∂L/∂…: named after the root's label; an unlabelled root is called y, as the CLI's trace does
+    # ∂L/∂…: named after the root's label; an unlabelled root is called y
     label = names.shown.get(id(root)) if root.label else "y"
     d = names.fresh("d" + (identifier(root.label) or "y"))
     in_graph = {id(n) for n in full}
@@ -1118,17 +1114,18 @@ class CompiledBatch:
         over the examples, with one branch per structure when there are several."""
         reserved = {"forward", "backward", "examples", "outputs", "structure"}
         base = _Names(reserved)
-        pnames = [base.add(p, i, _shared_labels(params)) for i, p in enumerate(params)]
+        shown_params = _shown_names(params)
+        pnames = [base.add(p, i, shown_params) for i, p in enumerate(params)]
         pgrads = {id(p): base.fresh(f"{d}_d{name}") for p, name in zip(params, pnames, strict=True)}
         forward: list[list[str]] = []
         backward: list[list[str]] = []
         used: set[int] = set()  # the parameters whose gradient some structure adds to
         for ex in kinds:
             names = base.copy()
-            shared = _shared_labels([*params, *ex.data, *ex.nodes])
-            dnames = [names.add(x, len(params) + i, shared) for i, x in enumerate(ex.data)]
+            shown = _shown_names([*params, *ex.data, *ex.nodes])
+            dnames = [names.add(x, len(params) + i, shown) for i, x in enumerate(ex.data)]
             for i, n in enumerate(ex.nodes):
-                names.add(n, len(params) + len(ex.data) + i, shared)
+                names.add(n, len(params) + len(ex.data) + i, shown)
             w = _Writer(ex.nodes, names, params, d, pgrads, seeded=ex.outputs)
             used |= {id(p) for p in params if id(p) in w.grad}
             outs = [names.code[id(o)] for o in ex.outputs]

@@ -106,7 +106,7 @@ def op_label(node: Value, digits: int = 6) -> str:
     return symbol
 
 
-def _names(order: list[Value]) -> list[str]:
+def display_names(order: list[Value]) -> list[str]:
     """Display names: the label; an unlabelled node is n<index> (a constant, which is a row only
     when it is the root, is its number); a name that several nodes would share gets #<index>
     appended, so every row has a name of its own (two labelled u, or a label n1 and node 1).
@@ -165,7 +165,7 @@ class Trace:
         # op, by its value, and receives no gradient, since nobody differentiates by a constant.
         order = [n for n in topological_order(root) if not isinstance(n, Constant) or n is root]
         index = {id(n): i for i, n in enumerate(order)}
-        names = _names(order)
+        names = display_names(order)
         self.root_name = names[-1]
 
         def name(p: Value) -> str:

@@ -426,6 +426,17 @@ def test_inputs_that_the_root_does_not_use_and_a_root_that_is_an_input():
     assert compile(x, [x])(4.0) == (4.0, [1.0])
 
 
+def test_comments_name_each_node_as_trace_names_its_row():
+    # labels u, u and u#1: trace tells the three apart (u#0, u#1#1, u#1#3); the comments must too
+    a, b, c = Value(1.0, "u"), Value(2.0, "u"), Value(3.0, "u#1")
+    L = a * b + c
+    L.label = "L"
+    source = to_python(L, [a, b, c])
+    assert [r.label for r in trace(L).rows] == ["u#0", "u#1#1", "n2", "u#1#3", "L"]
+    assert "# t2 = u#0·u#1#1" in source and "# L = t2 + u#1#3" in source
+    assert "# ∂L/∂u#1#3 = 1" in source and "# ∂t2/∂u#1#1 = u#0" in source
+
+
 def test_names_are_valid_unique_identifiers():
     assert identifier("W1[0,1]") == "W1_0_1" and identifier("ŷ−y") == "ŷ_y"
     assert identifier("lambda") == "lambda_" and identifier("2x") == "_2x" and identifier("−") == ""
