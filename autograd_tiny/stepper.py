@@ -621,17 +621,8 @@ def derivation_latex(trace: Trace) -> str:
     root = trace.root_name
     tex = {name: latex_name(name) for name in rows}
 
-    # Which argument of its child each step is: the steps of one child come in argument order.
-    arg: list[int] = []
-    taken: dict[str, int] = {}
-    for s in trace.steps:
-        row = rows[s.child]
-        k = taken.get(s.child, 0)
-        while row.parents[k] != s.parent:
-            k += 1
-        arg.append(k)
-        taken[s.child] = k + 1
-    variable = {(s.child, k) for s, k in zip(trace.steps, arg, strict=True)}
+    # (child, argument) of every step: the arguments that are nodes, not constants
+    variable = {(s.child, s.arg) for s in trace.steps}
     custom = {s.child for s in trace.steps if s.symbol.startswith(f"∂{rows[s.child].op}/∂")}
 
     def partial(top: str, bottom: str) -> str:
@@ -660,8 +651,8 @@ def derivation_latex(trace: Trace) -> str:
                 )
             elif (row.label, g) in variable:
                 names[name] = _atom(tex[row.parents[g]])
-            else:  # a number constant: folded into the formula (2·u for a square)
-                values[name] = float(row.parents[g].replace("−", "-"))
+            else:  # a number constant, exactly (not as shown): folded into the formula (2·u for a square)
+                values[name] = row.constants[g]
         expr = rule.derivs[j]
         if i is None:
             return to_latex(expr, names, values)
@@ -684,8 +675,8 @@ def derivation_latex(trace: Trace) -> str:
     for s in trace.steps:
         paths[s.parent] = paths.get(s.parent, 0) + 1
     shares: dict[str, list[float]] = {}
-    for s, k in zip(trace.steps, arg, strict=True):
-        row = rows[s.child]
+    for s in trace.steps:
+        row, k = rows[s.child], s.arg
         shares.setdefault(s.parent, []).append(s.contribution)
         numbers = (
             rf"{_latex_number(s.local)} \cdot {_latex_factor(s.upstream)} = {_latex_number(s.contribution)}"

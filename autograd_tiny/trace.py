@@ -132,6 +132,7 @@ class Row:
     grad: float
     local_grads: tuple[float, ...]
     shown_op: str = ""  # how the table shows the op: its symbol with its constants (− 10, ** 2), or "leaf"
+    constants: tuple[float | None, ...] = ()  # each parent's exact number if it is a constant, else None
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ class Step:
     upstream: float
     contribution: float
     root: str
+    arg: int = 0  # which argument of the child the parent is (x + x: 0, then 1)
 
     def __str__(self) -> str:
         """∂L/∂w2 += a1 · ∂L/∂z2 = 2 · (−6) = −12."""
@@ -186,7 +188,7 @@ class Trace:
                 grads[j] += contribution
                 symbol = _symbol(node, k, pnames, names[i])
                 self.steps.append(
-                    Step(names[j], names[i], symbol, local, grads[i], contribution, self.root_name)
+                    Step(names[j], names[i], symbol, local, grads[i], contribution, self.root_name, k)
                 )
         self._named = set(names)  # the nodes of the table (constants are not among them)
         self.rows = [
@@ -199,6 +201,7 @@ class Trace:
                 grads[i],
                 n.local_grads,
                 op_label(n) if n.parents else "leaf",
+                tuple(p.data if isinstance(p, Constant) else None for p in n.parents),
             )
             for i, n in enumerate(order)
         ]

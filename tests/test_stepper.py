@@ -704,6 +704,26 @@ def test_every_rule_prints_as_valid_latex():
     assert not re.search(r"\\cdot[A-Za-z]", latex)
 
 
+def test_the_derivation_folds_a_constant_as_it_is_and_finds_each_argument_by_place():
+    # x ** 1.0000001: the exponent shows as 1, but it is not 1; ∂y/∂x = 1.0000001·x^(1e−7), not 1
+    x = Value(1e300, "x")
+    y = x**1.0000001
+    y.label = "y"
+    latex = derivation_latex(trace(y))
+    assert r"{{x}}^{1e-07} = 1.00007" in latex and r"&= 1 = " not in latex
+    assert "x^1e−07" in str(trace(y))  # as the text trace writes it
+    # a label that reads like a constant's number: 2 / a with a labelled "2"
+    a = Value(5.0, "2")
+    y = 2 / a
+    y.label = "y"
+    y.backward()
+    latex = derivation_latex(trace(y))
+    assert a.grad == -0.08 and r"= -0.08 \\" in latex and "= 0 \\" not in latex
+    # x + x: the steps name the first and the second argument
+    x = Value(3.0, "x")
+    assert [s.arg for s in trace(x + x).steps] == [0, 1]
+
+
 def test_latex_object_renders_in_jupyter():
     t = trace(example1().root)
     block = LaTeX(derivation_latex(t))
