@@ -449,7 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
         "train a 2-16-16-1 network on a 2-D data set",
         "Make a 2-D data set of two classes, train the network MLP(2, [16, 16, 1]) on it with the "
         "max-margin loss plus 1e-4·L2 and gradient descent on the whole set (the learning rate falling "
-        "from 1.0 to 0.1), and report the loss and the training accuracy. The seed fixes both the data "
+        "from 1.0 toward 0.1), and report the loss and the training accuracy. The seed fixes both the data "
         "and the initial weights.",
         "  autograd-tiny train\n"
         "  autograd-tiny train --dataset spirals --samples 200 --steps 300 --plot spirals.png",

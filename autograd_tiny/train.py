@@ -2,7 +2,7 @@
 
 The demo set-up: 100 moons points (noise 0.1), ``MLP(2, [16, 16, 1])``, labels y = ±1, the
 max-margin loss (1/n) Σ max(0, 1 − yᵢ sᵢ) plus L2 regularisation α Σ p², plain gradient descent
-with the learning rate falling linearly from 1.0 to 0.1, and accuracy = share of sign(sᵢ) = yᵢ.
+with the learning rate falling linearly from 1.0 toward 0.1, and accuracy = share of sign(sᵢ) = yᵢ.
 """
 
 from __future__ import annotations
