@@ -34,16 +34,23 @@ def factor(x: float) -> str:
     return f"({num(x)})" if x < 0 else num(x)
 
 
+def _top_level(text: str) -> str:
+    """The characters of ``text`` outside all brackets: "2·(z − 1) + u" → "2· + u"."""
+    depth, top = 0, []
+    for c in text:
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+        elif depth == 0:
+            top.append(c)
+    return "".join(top)
+
+
 def _wrap_formula(text: str) -> str:
     """A local derivative before "· ∂L/∂y": parenthesised if it is a sum, a difference, a quotient
     or a choice at its top level (1 − tanh²(z), 1/u), not if it is a product (2·(z2 − 10))."""
-    depth, top = 0, []
-    for c in text:
-        depth += c in "(["
-        depth -= c in ")]"
-        if depth == 0:
-            top.append(c)
-    flat = "".join(top)
+    flat = _top_level(text)
     return f"({text})" if any(op in flat for op in (" + ", " − ", "/", " if ")) else text
 
 
@@ -83,13 +90,7 @@ def _symbol(node: Value, k: int, names: list[str], own: str) -> str:
 
 def _atomic(text: str) -> bool:
     """Whether ``text`` is one name or call, softmax((u, w)), to be indexed without parentheses."""
-    depth, top = 0, []
-    for c in text:
-        depth += c in "(["
-        depth -= c in ")]"
-        if depth == 0:
-            top.append(c)
-    return not any(c in "".join(top) for c in " +−-·*/^")
+    return not any(c in _top_level(text) for c in " +−-·*/^")
 
 
 def op_label(node: Value, digits: int = 6) -> str:
