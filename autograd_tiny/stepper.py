@@ -621,8 +621,6 @@ def derivation_latex(trace: Trace) -> str:
     root = trace.root_name
     tex = {name: latex_name(name) for name in rows}
 
-    # (child, argument) of every step: the arguments that are nodes, not constants
-    variable = {(s.child, s.arg) for s in trace.steps}
     custom = {s.child for s in trace.steps if s.symbol.startswith(f"∂{rows[s.child].op}/∂")}
 
     def partial(top: str, bottom: str) -> str:
@@ -635,6 +633,10 @@ def derivation_latex(trace: Trace) -> str:
     def gradient(name: str) -> str:  # how ∂L/∂name is written when it is used
         return delta(name) or partial(root, name)
 
+    def parent_tex(row: Any, m: int) -> str:  # its m-th parent in LaTeX: a node's name, a constant's number
+        c = row.constants[m]
+        return _atom(tex[row.parents[m]]) if c is None else _latex_number(c)
+
     def local(row: Any, k: int) -> str:
         """∂row/∂(its k-th parent) from the rule table, with the parents' names in LaTeX."""
         rule = RULES.get(row.op) if row.label not in custom else None
@@ -646,18 +648,16 @@ def derivation_latex(trace: Trace) -> str:
         values: dict[str, float] = {}
         for name, g in zip(rule.names, groups, strict=True):
             if isinstance(g, list):
-                names[name] = (
-                    r"\left(" + ", ".join(tex.get(row.parents[m], row.parents[m]) for m in g) + r"\right)"
-                )
-            elif (row.label, g) in variable:
-                names[name] = _atom(tex[row.parents[g]])
+                names[name] = r"\left(" + ", ".join(parent_tex(row, m) for m in g) + r"\right)"
+            elif row.constants[g] is None:  # a node, not a number constant
+                names[name] = parent_tex(row, g)
             else:  # a number constant, exactly (not as shown): folded into the formula (2·u for a square)
                 values[name] = row.constants[g]
         expr = rule.derivs[j]
         if i is None:
             return to_latex(expr, names, values)
         if expr in rule.names:  # one element of a vector input: w·x's ∂/∂wᵢ = xᵢ
-            return _atom(tex[row.parents[groups[rule.names.index(expr)][i]]])
+            return parent_tex(row, groups[rule.names.index(expr)][i])
         if expr.startswith("ones("):
             return "1"
         return rf"\left[{to_latex(expr, names, values)}\right]_{{{i}}}"
@@ -665,7 +665,7 @@ def derivation_latex(trace: Trace) -> str:
     lines = [r"&\textbf{local derivatives}"]
     for row in trace.rows:
         for k, parent in enumerate(row.parents):
-            if (row.label, k) not in variable:
+            if row.constants[k] is not None:  # a constant: nobody differentiates by it
                 continue
             formula, value = local(row, k), _latex_number(row.local_grads[k])
             rhs = formula if formula == value else f"{formula} = {value}"

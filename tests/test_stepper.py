@@ -33,6 +33,7 @@ from autograd_tiny import functional as F
 from autograd_tiny.examples import example1, example2
 from autograd_tiny.expr import evaluate
 from autograd_tiny.stepper import LaTeX, Stepper, derivation_latex, latex_name, step_through
+from autograd_tiny.stepper import _latex_number as _latex_num
 from autograd_tiny.trace import num, trace
 
 CHROMIUM_INSTALL = "apt-get install chromium"
@@ -722,6 +723,19 @@ def test_the_derivation_folds_a_constant_as_it_is_and_finds_each_argument_by_pla
     # x + x: the steps name the first and the second argument
     x = Value(3.0, "x")
     assert [s.arg for s in trace(x + x).steps] == [0, 1]
+
+
+@pytest.mark.parametrize("name", ["problem5", "batches"])
+def test_a_worked_example_with_data_derives_in_latex_with_the_data_as_numbers(name):
+    # w·x + b with x data (constants): ∂/∂wᵢ = xᵢ is written as the number (it was a KeyError)
+    from autograd_tiny.examples import EXAMPLES
+
+    ex = EXAMPLES[name]()
+    latex = derivation_latex(trace(ex.root))
+    _parses(latex)
+    first = next(r for r in trace(ex.root).rows if r.op == "affine")
+    data = next(c for c in first.constants if c is not None)
+    assert f"&= {_latex_num(data)} \\\\" in latex
 
 
 def test_latex_object_renders_in_jupyter():
