@@ -404,8 +404,9 @@ class _Printer:
 
     def show(self, node: ast.AST, prec: int = 0) -> str:
         latex = self.latex
-        if isinstance(node, ast.Constant):
-            return _number(node.value, latex)
+        if isinstance(node, ast.Constant):  # a negative number after an operator is bracketed: u − (−2)
+            s = _number(node.value, latex)
+            return f"({s})" if node.value < 0 and prec > 1 else s
         if isinstance(node, ast.Name):
             return self.names.get(node.id, node.id)
         if isinstance(node, ast.UnaryOp):  # only unary minus occurs in the table

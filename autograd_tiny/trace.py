@@ -29,9 +29,9 @@ def num(x: float, digits: int = 6) -> str:
     return s.replace("-", "−") if s != "-0" else "0"
 
 
-def factor(x: float) -> str:
+def factor(x: float, digits: int = 6) -> str:
     """A number inside a product or a sum: negatives in parentheses, as in 2 · (−6)."""
-    return f"({num(x)})" if x < 0 else num(x)
+    return f"({num(x, digits)})" if x < 0 else num(x, digits)
 
 
 def _top_level(text: str) -> str:
@@ -97,13 +97,13 @@ def op_label(node: Value, digits: int = 6) -> str:
     """How a drawing labels an op: its symbol, with its number constants inside (× 3, − 10, 2 **)."""
     ours = node.op in RULES and not isinstance(node, CustomOp)  # else the user's op name, as it is
     symbol = RULES[node.op].symbol if ours else node.op
-    consts = [num(p.data, digits) if isinstance(p, Constant) else None for p in node.parents]
+    consts = [p.data if isinstance(p, Constant) else None for p in node.parents]
     if ours and "{}" in symbol:  # a loss: its target is written into it, (ŷ − 10)², BCE(y = 0)
-        return symbol.format(consts[-1] if consts[-1] is not None else "y")
-    if len(consts) == 2 and consts[1] is not None:
-        return f"{symbol} {consts[1]}"
+        return symbol.format(factor(consts[-1], digits) if consts[-1] is not None else "y")
+    if len(consts) == 2 and consts[1] is not None:  # after the symbol, a negative in parentheses: − (−0.25)
+        return f"{symbol} {factor(consts[1], digits)}"
     if len(consts) == 2 and consts[0] is not None:
-        return f"{consts[0]} {symbol}"
+        return f"{num(consts[0], digits)} {symbol}"
     return symbol
 
 

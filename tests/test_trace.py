@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from autograd_tiny import MLP, Value, topological_order
+from autograd_tiny import MLP, Value, rules, topological_order
 from autograd_tiny.compile import to_python
 from autograd_tiny.engine import OPS
 from autograd_tiny.examples import example1
@@ -127,6 +127,19 @@ def test_an_element_of_a_vector_derivative_is_indexed_as_a_whole():
     u, w = Value(-2.0, "u"), Value(3.0, "w")
     text = str(trace(OPS["cross_entropy"]([u, w], 1)))
     assert "(softmax((u, w)) − onehot(1))[1] · " in text and "onehot(1)[1]" not in text
+
+
+def test_a_negative_number_after_an_operator_is_in_parentheses():
+    # u − −0.25 and (ŷ − −0.248)² read as typos; u − (−0.25) is how the chapter writes it
+    x = Value(1.0, "x")
+    y = ((x - (-0.25)) * -3.0) ** 2
+    t = trace(y)
+    assert [r.shown_op for r in t.rows] == ["leaf", "− (−0.25)", "× (−3)", "** 2"]
+    assert OPS["squared_error"](x, -0.5).op == "squared_error"
+    assert trace(OPS["squared_error"](x, -0.5)).rows[-1].shown_op == "(ŷ − (−0.5))²"
+    assert rules.to_text("2 * (u - v)", {"u": "z"}, {"v": -0.25}) == "2·(z − (−0.25))"
+    assert rules.to_latex("u * v", {"u": "z"}, {"v": -0.25}) == r"z \cdot (-0.25)"
+    assert rules.to_text("v + u", {"u": "z"}, {"v": -0.25}) == "−0.25 + z"  # first: no parentheses
 
 
 def test_trace_of_a_non_value_is_a_type_error():
