@@ -1,11 +1,9 @@
 """autograd_tiny: a scalar reverse-mode automatic differentiation engine for learning backpropagation."""
 
-from autograd_tiny import functional
-from autograd_tiny.compile import compile, to_python
-from autograd_tiny.engine import Value
-from autograd_tiny.gradcheck import gradcheck
-from autograd_tiny.graph import topological_order
-from autograd_tiny.higher import grad, gradients, hessian, jacobian, jvp
+from autograd_tiny import paths
+from autograd_tiny.core import functional
+from autograd_tiny.core.engine import Value
+from autograd_tiny.core.graph import topological_order
 from autograd_tiny.nn import (
     MLP,
     Layer,
@@ -17,8 +15,11 @@ from autograd_tiny.nn import (
     hinge_loss,
     mse_loss,
 )
-from autograd_tiny.optim import SGD, Adam
-from autograd_tiny.trace import trace  # the function; the module stays importable by its full name
+from autograd_tiny.nn.optim import SGD, Adam
+from autograd_tiny.transforms.compile import compile, to_python
+from autograd_tiny.transforms.gradcheck import gradcheck
+from autograd_tiny.transforms.higher import grad, gradients, hessian, jacobian, jvp
+from autograd_tiny.views.trace import trace  # the function; the module is autograd_tiny.trace
 
 __all__ = [
     "MLP",
@@ -50,15 +51,17 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
+paths.register(__name__)  # autograd_tiny.rules, autograd_tiny.viz, …: see paths.py
+
 
 def __getattr__(name: str) -> object:
     """``draw_dot``, ``to_dot`` and ``step_through``, imported on first use (graphviz is slow to import)."""
     if name in ("draw_dot", "to_dot"):
-        from autograd_tiny import viz
+        from autograd_tiny.views import viz
 
         return getattr(viz, name)
     if name == "step_through":
-        from autograd_tiny.stepper import step_through
+        from autograd_tiny.views.stepper import step_through
 
         return step_through
     raise AttributeError(f"module 'autograd_tiny' has no attribute {name!r}")

@@ -15,17 +15,17 @@ import sys
 
 import numpy as np
 import pytest
+from autograd_tiny.compile import Compiled, compile, compile_batch, identifier, to_python
+from autograd_tiny.engine import OPS, Constant, Value, lift
+from autograd_tiny.examples import example1, example2, primer, problem1
+from autograd_tiny.graph import topological_order
+from autograd_tiny.train import train
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from autograd_tiny import data, losses, rules, trace
 from autograd_tiny import functional as F
-from autograd_tiny.compile import Compiled, compile, compile_batch, identifier, to_python
-from autograd_tiny.engine import OPS, Constant, Value, lift
-from autograd_tiny.examples import example1, example2, primer, problem1
-from autograd_tiny.graph import topological_order
 from autograd_tiny.nn import MLP
-from autograd_tiny.train import train
 
 
 def bits(result):
@@ -540,7 +540,7 @@ def same(a, b):
 
 def inlined(call: str, **values):
     """Evaluate the code compile.py writes for ``call`` (e.g. "relu(u)") at these numbers."""
-    from autograd_tiny.compile import _Inline
+    from autograd_tiny.transforms.compile.writer import _Inline
 
     tree = _Inline().visit(ast.parse(call, mode="eval"))
     assert not any(isinstance(n, ast.Call) for n in ast.walk(tree)), "written out, not called"
@@ -574,7 +574,7 @@ def test_whole_number_exponents_are_written_as_powers_with_the_functions_bits(u,
 
 
 def test_a_non_whole_exponent_or_a_variable_one_stays_a_call():
-    from autograd_tiny.compile import _code
+    from autograd_tiny.transforms.compile.writer import _code
 
     assert _code("pow(u, v)", {"u": "x", "v": "0.5"}) == "pow(x, 0.5)"  # (−8) ** 0.5 is complex in Python
     assert _code("pow(u, v)", {"u": "x", "v": "p"}) == "pow(x, p)"
@@ -629,7 +629,7 @@ def test_an_output_that_also_feeds_another_output_keeps_its_seed():
 
 # ---- a long graph in pieces -------------------------------------------------------------------
 
-COMPILE = sys.modules["autograd_tiny.compile"]  # the module (the package's name ``compile`` is the function)
+COMPILE = sys.modules["autograd_tiny.transforms.compile.function"]  # writes long graphs in pieces
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

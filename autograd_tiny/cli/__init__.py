@@ -15,8 +15,8 @@ import time
 from typing import NoReturn, TextIO
 
 from autograd_tiny import __version__
-from autograd_tiny.engine import Value
-from autograd_tiny.expr import FUNCTIONS, clip, shorten
+from autograd_tiny.cli.expr import FUNCTIONS, clip, shorten
+from autograd_tiny.core.engine import Value
 
 PROG = "autograd-tiny"
 DESCRIPTION = """\
@@ -35,9 +35,9 @@ autograd-tiny COMMAND --help explains each command."""
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Example 1 forward and backward, traced node by node and drawn; then a short training run."""
-    from autograd_tiny.examples import example1
-    from autograd_tiny.trace import trace
-    from autograd_tiny.viz import GraphvizNotFound
+    from autograd_tiny.teach.examples import example1
+    from autograd_tiny.views.trace import trace
+    from autograd_tiny.views.viz import GraphvizNotFound
 
     problem = _unwritable(args.svg, "--svg", DRAWING_FORMATS)
     if problem:  # say so before anything runs
@@ -83,7 +83,7 @@ _NO_GRAPHVIZ = 3  # the status of _WASM_DRAW when it cannot draw the format: its
 _WASM_DRAW = f"""
 import sys
 sys.path.insert(0, sys.argv[2])
-from autograd_tiny.viz import GraphvizNotFound, _wasm_render
+from autograd_tiny.views.viz import GraphvizNotFound, _wasm_render
 try:
     sys.stdout.buffer.write(_wasm_render(sys.stdin.buffer.read().decode("utf-8"), sys.argv[1], "dot"))
 except GraphvizNotFound as e:
@@ -97,8 +97,8 @@ def _draw(root: Value, path: str) -> str | None:
     does, but with a time limit on Graphviz's ``dot`` and its messages kept off the terminal.
     Without ``dot``, SVG is drawn by Graphviz compiled to WebAssembly, as viz does. Returns what
     went wrong, or None; raises GraphvizNotFound when no Graphviz can draw the format."""
-    from autograd_tiny.graph import topological_order
-    from autograd_tiny.viz import GraphvizNotFound, to_dot
+    from autograd_tiny.core.graph import topological_order
+    from autograd_tiny.views.viz import GraphvizNotFound, to_dot
 
     size = len(topological_order(root))
     if size > MAX_DRAWN:
@@ -158,9 +158,8 @@ def _unwritable(path: str, option: str, formats: tuple[str, ...]) -> str | None:
 
 def _train_run(dataset: str, steps: int, seed: int, n: int, noise: float, out: TextIO | None = None, **kw):
     """Make the data set, build micrograd's demo network and train it with a progress bar."""
-    from autograd_tiny import data
-    from autograd_tiny.nn import MLP
-    from autograd_tiny.train import ProgressBar, train
+    from autograd_tiny.nn import MLP, data
+    from autograd_tiny.nn.train import ProgressBar, train
 
     X, y = getattr(data, f"make_{dataset}")(n, noise, seed=seed)
     model = MLP(2, [16, 16, 1], seed=seed)
@@ -206,7 +205,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     if args.plot:
         try:
-            from autograd_tiny.plot import plot_training
+            from autograd_tiny.views.plot import plot_training
 
             plot_training(model, X, y, history, args.plot)
         except (ImportError, OSError, ValueError) as e:
@@ -220,8 +219,8 @@ TRACE_LIMIT = 80  # nodes: larger graphs get a summary instead of a full trace i
 
 def cmd_examples(args: argparse.Namespace) -> int:
     """Print each worked example's trace and whether the engine agrees with its answer key."""
-    from autograd_tiny.examples import EXAMPLES
-    from autograd_tiny.trace import trace
+    from autograd_tiny.teach.examples import EXAMPLES
+    from autograd_tiny.views.trace import trace
 
     if args.list and args.name is not None:
         return _fail(f"examples: --list takes no name (got {args.name!r}): use --list, or a name alone")
@@ -260,10 +259,10 @@ def _root_name(taken: set[str]) -> str:
 
 def cmd_trace(args: argparse.Namespace) -> int:
     """Parse an expression with the allow-list, trace it, print the gradients, optionally draw it."""
-    from autograd_tiny.expr import ExpressionError, evaluate, parse_bindings
-    from autograd_tiny.graph import topological_order
-    from autograd_tiny.trace import num, trace
-    from autograd_tiny.viz import GraphvizNotFound
+    from autograd_tiny.cli.expr import ExpressionError, evaluate, parse_bindings
+    from autograd_tiny.core.graph import topological_order
+    from autograd_tiny.views.trace import num, trace
+    from autograd_tiny.views.viz import GraphvizNotFound
 
     expression = args.expression.strip()  # a leading space may protect a leading minus from argparse
     if args.dot is not None:
@@ -301,7 +300,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
         if problem:
             return _fail(problem)
     if args.html:  # the backward pass one step at a time, as a page that opens offline
-        from autograd_tiny.stepper import step_through
+        from autograd_tiny.views.stepper import step_through
 
         problem = _unwritable(args.html, "--html", ("html",))
         if problem:
@@ -322,7 +321,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 def cmd_practice(args: argparse.Namespace) -> int:
     """Exercises like the course's worked examples, one prompt per unknown, checked with hints."""
-    from autograd_tiny.practice import session
+    from autograd_tiny.teach.practice import session
 
     if args.seed is not None and args.seed < 0:
         return _fail("--seed must be 0 or more")
@@ -330,9 +329,9 @@ def cmd_practice(args: argparse.Namespace) -> int:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    """Print an expression's forward and backward pass as Python code (compile.py's to_python)."""
-    from autograd_tiny.compile import to_python
-    from autograd_tiny.expr import ExpressionError, evaluate, parse_bindings
+    """Print an expression's forward and backward pass as Python code (to_python, transforms/compile)."""
+    from autograd_tiny.cli.expr import ExpressionError, evaluate, parse_bindings
+    from autograd_tiny.transforms.compile import to_python
 
     expression = args.expression.strip()
     try:
@@ -486,7 +485,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tr.add_argument("--compiled", action="store_true", help="run each step as compiled code: same numbers")
     tr.set_defaults(func=cmd_train)
-    from autograd_tiny.practice import KINDS, LEVELS
+    from autograd_tiny.teach.practice import KINDS, LEVELS
 
     pr = sub.add_parser(
         "practice",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from autograd_tiny.engine import Value
+from autograd_tiny.core.engine import Value
 
 MISTAKES = ("forget_fprime", "transposed_outer", "bias_not_summed", "divide_twice", "wrong_sign")
 

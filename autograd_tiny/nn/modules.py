@@ -1,4 +1,4 @@
-"""Neural networks on Values: ``Module``, ``Neuron``, ``Layer``, ``MLP`` (and the losses, from losses.py).
+"""Neural networks on Values: ``Module``, ``Neuron``, ``Layer``, ``MLP``.
 
 Notation follows the chapter. Layer ℓ (1-based) has weights W⁽ℓ⁾ (nout × nin) and biases b⁽ℓ⁾; for
 an input a⁽ℓ⁻¹⁾ (a⁽⁰⁾ = x) it computes
@@ -22,27 +22,8 @@ from collections.abc import Set as AbstractSet
 from numbers import Integral, Real
 from typing import Any
 
-from autograd_tiny import functional as F
-from autograd_tiny.engine import Number, Value, brief
-from autograd_tiny.losses import (  # the losses live in their own file; nn.mse_loss etc. still work
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    cross_entropy,
-    hinge_loss,
-    mse_loss,
-)
-
-__all__ = [
-    "MLP",
-    "Layer",
-    "Module",
-    "Neuron",
-    "binary_cross_entropy",
-    "binary_cross_entropy_with_logits",
-    "cross_entropy",
-    "hinge_loss",
-    "mse_loss",
-]
+from autograd_tiny.core import functional as F
+from autograd_tiny.core.engine import Number, Value, brief
 
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     "relu": Value.relu,

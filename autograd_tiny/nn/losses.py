@@ -9,8 +9,8 @@ from __future__ import annotations
 from numbers import Integral, Real
 from typing import Any
 
-from autograd_tiny import functional as F
-from autograd_tiny.engine import OPS, Value, brief, finite
+from autograd_tiny.core import functional as F
+from autograd_tiny.core.engine import OPS, Value, brief, finite
 
 
 def _vector(x: Any, what: str) -> tuple[Value, ...]:

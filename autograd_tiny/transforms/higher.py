@@ -25,10 +25,10 @@ from collections.abc import Callable, Sequence
 from numbers import Real
 from typing import Any
 
-from autograd_tiny import functional as F
-from autograd_tiny import rules
-from autograd_tiny.engine import Constant, CustomOp, Number, Value, check_gradient, finite, lift
-from autograd_tiny.graph import topological_order
+from autograd_tiny.core import functional as F
+from autograd_tiny.core import rules
+from autograd_tiny.core.engine import Constant, CustomOp, Number, Value, check_gradient, finite, lift
+from autograd_tiny.core.graph import topological_order
 
 # ---------------------------------------------------------------------------------------------
 # The rules' math functions on Values, so that a derivative is a graph that can be differentiated.

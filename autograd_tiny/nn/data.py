@@ -11,7 +11,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from autograd_tiny.engine import brief
+from autograd_tiny.core.engine import brief
 
 MAX_SAMPLES = 10_000_000  # 160 MB of points; a scalar engine would take days to train on more
 

@@ -17,7 +17,7 @@ import math
 from collections.abc import Iterable
 from numbers import Real
 
-from autograd_tiny.engine import Value
+from autograd_tiny.core.engine import Value
 
 
 def _hyper(x: object, name: str, low: float, high: float = math.inf, *, open_low: bool = False) -> float:

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from numbers import Real
 
-from autograd_tiny.engine import OPS, Number, Value, brief, finite, lift
+from autograd_tiny.core.engine import OPS, Number, Value, brief, finite, lift
 
 Vector = Sequence[Value | Number]
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from autograd_tiny.nn import MLP
-from autograd_tiny.train import History, predict
+from autograd_tiny.nn.train import History, predict
 
 
 def _pyplot() -> Any:

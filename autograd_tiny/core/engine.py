@@ -31,9 +31,9 @@ import math
 from collections.abc import Callable, Sequence
 from numbers import Real
 
-from autograd_tiny import rules
-from autograd_tiny.graph import topological_order
-from autograd_tiny.rules import NO_DERIVATIVES
+from autograd_tiny.core import rules
+from autograd_tiny.core.graph import topological_order
+from autograd_tiny.core.rules import NO_DERIVATIVES
 
 Number = int | float
 _isfinite = math.isfinite
@@ -51,7 +51,7 @@ def brief(x: object, width: int = 40) -> str:
     return text if len(text) <= width else text[:width] + "…"
 
 
-def _real(x: object, what: str) -> float:
+def real_number(x: object, what: str) -> float:
     """``x`` as a float, or a TypeError naming ``what`` if it is not a real number."""
     if type(x) is float:  # the common case; np.float64 (a float subclass) is converted below
         return x
@@ -65,7 +65,7 @@ def _real(x: object, what: str) -> float:
 
 def finite(x: object, what: str) -> float:
     """``x`` as a finite float: a TypeError if it is not a real number, a ValueError if inf or NaN."""
-    x = _real(x, what)
+    x = real_number(x, what)
     if not _isfinite(x):
         raise ValueError(f"{what} must be finite, got {x!r}")
     return x
@@ -140,7 +140,7 @@ class Value:
         parents = tuple(parents)
         if not all(isinstance(p, Value) for p in parents):
             raise TypeError(f"{op}: every parent must be a Value")
-        grads = tuple(_real(d, f"{op}: a local derivative") for d in local_grads)
+        grads = tuple(real_number(d, f"{op}: a local derivative") for d in local_grads)
         if len(grads) != len(parents):
             raise ValueError(f"{op}: {len(parents)} parents but {len(grads)} local derivatives")
         if not all(_isfinite(d) for d in grads):

@@ -14,24 +14,17 @@ derivatives, so tracing never changes any node's ``.grad``.
 from __future__ import annotations
 
 import html
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from autograd_tiny.engine import Constant, CustomOp, Value
-from autograd_tiny.graph import topological_order
-from autograd_tiny.rules import RULES, to_text
+from autograd_tiny.core.engine import Constant, CustomOp, Value
+from autograd_tiny.core.graph import topological_order
+from autograd_tiny.core.names import display_names, op_label
+from autograd_tiny.core.printing import factor, num, to_text
+from autograd_tiny.core.rules import RULES
+from autograd_tiny.views.latex import LaTeX, derivation_latex
 
-
-def num(x: float, digits: int = 6) -> str:
-    """A number as a person writes it: ``digits`` significant digits, a true minus sign, no trailing .0."""
-    s = f"{x:.{digits}g}"
-    return s.replace("-", "−") if s != "-0" else "0"
-
-
-def factor(x: float, digits: int = 6) -> str:
-    """A number inside a product or a sum: negatives in parentheses, as in 2 · (−6)."""
-    return f"({num(x, digits)})" if x < 0 else num(x, digits)
+__all__ = ["Row", "Step", "Trace", "display_names", "factor", "num", "op_label", "trace"]
 
 
 def _top_level(text: str) -> str:
@@ -91,34 +84,6 @@ def _symbol(node: Value, k: int, names: list[str], own: str) -> str:
 def _atomic(text: str) -> bool:
     """Whether ``text`` is one name or call, softmax((u, w)), to be indexed without parentheses."""
     return not any(c in _top_level(text) for c in " +−-·*/^")
-
-
-def op_label(node: Value, digits: int = 6) -> str:
-    """How a drawing labels an op: its symbol, with its number constants inside (× 3, − 10, 2 **)."""
-    ours = node.op in RULES and not isinstance(node, CustomOp)  # else the user's op name, as it is
-    symbol = RULES[node.op].symbol if ours else node.op
-    consts = [p.data if isinstance(p, Constant) else None for p in node.parents]
-    if ours and "{}" in symbol:  # a loss: its target is written into it, (ŷ − 10)², BCE(y = 0)
-        return symbol.format(factor(consts[-1], digits) if consts[-1] is not None else "y")
-    if len(consts) == 2 and consts[1] is not None:  # after the symbol, a negative in parentheses: − (−0.25)
-        return f"{symbol} {factor(consts[1], digits)}"
-    if len(consts) == 2 and consts[0] is not None:
-        return f"{num(consts[0], digits)} {symbol}"
-    return symbol
-
-
-def display_names(order: list[Value]) -> list[str]:
-    """Display names: the label; an unlabelled node is n<index> (a constant, which is a row only
-    when it is the root, is its number); a name that several nodes would share gets #<index>
-    appended, so every row has a name of its own (two labelled u, or a label n1 and node 1).
-    An unlabelled input leaf is n<index> too, not its number: ∂L/∂3 would read as a derivative by
-    a constant, and two inputs holding 2.0 would look like one."""
-    names = [n.label or (num(n.data) if isinstance(n, Constant) else f"n{i}") for i, n in enumerate(order)]
-    while True:  # a label may itself read u#1: repeat until no two are alike (each pass adds #i)
-        counts = Counter(names)
-        if len(counts) == len(names):
-            return names
-        names = [f"{name}#{i}" if counts[name] > 1 else name for i, name in enumerate(names)]
 
 
 @dataclass(frozen=True)
@@ -254,8 +219,6 @@ class Trace:
 
     def to_latex(self) -> Any:
         """The derivation in LaTeX with the numbers substituted (Jupyter renders it; str() is the source)."""
-        from autograd_tiny.stepper import LaTeX, derivation_latex  # stepper imports this module
-
         return LaTeX(derivation_latex(self))
 
     def __len__(self) -> int:

@@ -14,8 +14,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from autograd_tiny import functional as F
-from autograd_tiny.engine import Number, Value, _real
+from autograd_tiny.core import functional as F
+from autograd_tiny.core.engine import Number, Value, real_number
 
 
 @dataclass(frozen=True)
@@ -93,9 +93,9 @@ def _evaluate(f: Callable[..., Value], xs: list[Value]) -> Value:
     return out
 
 
-def _tolerance(v: object, name: str, who: str = "gradcheck") -> float:
+def check_tolerance(v: object, name: str, who: str = "gradcheck") -> float:
     """eps, rtol or atol as a float: a TypeError if not a real number, a ValueError unless finite and > 0."""
-    x = _real(v, f"{who}: {name}")
+    x = real_number(v, f"{who}: {name}")
     if not (0.0 < x < math.inf):
         raise ValueError(f"{who}: {name} must be a finite number > 0, got {v!r}")
     return x
@@ -130,7 +130,11 @@ def gradcheck(
         raise TypeError(f"gradcheck: f must be a function of the inputs, got {type(f).__name__}")
     if isinstance(order, bool) or order not in (1, 2):
         raise ValueError(f"gradcheck: order must be 1 or 2, got {order!r}")
-    eps, rtol, atol = _tolerance(eps, "eps"), _tolerance(rtol, "rtol"), _tolerance(atol, "atol")
+    eps, rtol, atol = (
+        check_tolerance(eps, "eps"),
+        check_tolerance(rtol, "rtol"),
+        check_tolerance(atol, "atol"),
+    )
     given = F.as_values(inputs, "gradcheck: inputs")  # numbers become (unlabelled) leaves
     values = [x.data for x in given]
     names = [x.label or f"x{i}" for i, x in enumerate(given)]
@@ -166,7 +170,7 @@ def _second_order(
     atol: float,
 ) -> GradcheckResult:
     """Every ∂²f/∂xᵢ∂xⱼ against the central difference of the first-order gradient."""
-    from autograd_tiny.higher import gradients  # higher builds on the modules gradcheck uses
+    from autograd_tiny.transforms.higher import gradients  # higher builds on the modules gradcheck uses
 
     xs = leaves()
     first = gradients(_evaluate(f, xs), xs, create_graph=True)  # ∂f/∂xⱼ as graphs over xs

@@ -24,9 +24,9 @@ from typing import Any
 
 import graphviz
 
-from autograd_tiny.engine import Constant, Value, brief
-from autograd_tiny.graph import topological_order
-from autograd_tiny.trace import num, op_label
+from autograd_tiny.core.engine import Constant, Value, brief
+from autograd_tiny.core.graph import topological_order
+from autograd_tiny.views.trace import num, op_label
 
 DRAW_EXTRA = 'pip install "autograd-tiny[draw]"'
 INSTALL_HINT = (

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autograd_tiny import functional as F
-from autograd_tiny import matrix, nn, pitfalls
-from autograd_tiny.engine import Value
-from autograd_tiny.gradcheck import gradcheck
+from autograd_tiny import nn
+from autograd_tiny.core import functional as F
+from autograd_tiny.core.engine import Value
+from autograd_tiny.teach import matrix, pitfalls
+from autograd_tiny.transforms.gradcheck import gradcheck
 
 
 @dataclass(frozen=True)

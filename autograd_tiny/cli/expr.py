@@ -19,8 +19,8 @@ import unicodedata
 import warnings
 from collections.abc import Callable, Mapping
 
-from autograd_tiny.engine import Value, lift
-from autograd_tiny.rules import UNARY_FUNCTIONS
+from autograd_tiny.core.engine import Value, lift
+from autograd_tiny.core.rules import UNARY_FUNCTIONS
 
 # The functions an expression may call: every one-input op of the rule table (rules.py), plus
 # sqrt (u ** 0.5) and leaky_relu with its default slope, which are Value methods built on the table.

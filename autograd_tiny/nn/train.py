@@ -15,9 +15,10 @@ from typing import TextIO
 
 import numpy as np
 
-from autograd_tiny import functional as F
-from autograd_tiny import nn
-from autograd_tiny.engine import Value
+from autograd_tiny.core import functional as F
+from autograd_tiny.core.engine import Value
+from autograd_tiny.nn import losses
+from autograd_tiny.nn.modules import MLP
 
 
 @dataclass
@@ -38,7 +39,7 @@ def _signed(y: np.ndarray) -> list[float]:
 
 
 def loss_and_accuracy(
-    model: nn.MLP, X: np.ndarray, y: np.ndarray, alpha: float = 1e-4, loss: str = "hinge"
+    model: MLP, X: np.ndarray, y: np.ndarray, alpha: float = 1e-4, loss: str = "hinge"
 ) -> tuple[Value, float]:
     """The regularised loss over the whole set (a Value, ready for backward) and the accuracy."""
     total, scores, targets = _loss_graph(model, X, y, alpha, loss)
@@ -46,7 +47,7 @@ def loss_and_accuracy(
 
 
 def _loss_graph(
-    model: nn.MLP, X: np.ndarray, y: np.ndarray, alpha: float, loss: str
+    model: MLP, X: np.ndarray, y: np.ndarray, alpha: float, loss: str
 ) -> tuple[Value, list[Value], list[float]]:
     """The regularised loss, each example's score sᵢ (a node of the loss's graph) and the targets ±1."""
     if loss not in ("hinge", "bce"):
@@ -54,9 +55,9 @@ def _loss_graph(
     targets = _signed(y)
     scores = [model(list(map(float, x)))[0] for x in X]
     if loss == "hinge":
-        data_loss = nn.hinge_loss(scores, targets)
+        data_loss = losses.hinge_loss(scores, targets)
     else:
-        data_loss = nn.binary_cross_entropy_with_logits(scores, [(t + 1) / 2 for t in targets])
+        data_loss = losses.binary_cross_entropy_with_logits(scores, [(t + 1) / 2 for t in targets])
     params = model.parameters()
     total = data_loss + alpha * F.dot(params, params)  # α Σ p²: one n-ary node, ∂/∂p = 2αp
     return total, scores, targets
@@ -69,7 +70,7 @@ def _accuracy(scores: list[float], targets: list[float]) -> float:
 
 
 class CompiledStep:
-    """The loss and its gradients as compiled code (compile.py), for ``train(..., compiled=True)``.
+    """The loss and its gradients as compiled code (transforms/compile), for ``train(..., compiled=True)``.
 
     The engine records the loss graph once, at the current parameters; every example shares one
     function (the network), the loss on top has its own. Calling it sets each parameter's ``.grad``
@@ -77,10 +78,12 @@ class CompiledStep:
     """
 
     def __init__(
-        self, model: nn.MLP, X: np.ndarray, y: np.ndarray, alpha: float = 1e-4, loss: str = "hinge"
+        self, model: MLP, X: np.ndarray, y: np.ndarray, alpha: float = 1e-4, loss: str = "hinge"
     ) -> None:
         """Record and compile the loss of ``model`` on (X, y) (the data are fixed from then on)."""
-        from autograd_tiny.compile import compile_batch  # imported here: plain training never needs it
+        from autograd_tiny.transforms.compile import (
+            compile_batch,  # imported here: plain training never needs it
+        )
 
         total, scores, self.targets = _loss_graph(model, X, y, alpha, loss)
         self.params = model.parameters()
@@ -95,7 +98,7 @@ class CompiledStep:
 
 
 def train(
-    model: nn.MLP,
+    model: MLP,
     X: np.ndarray,
     y: np.ndarray,
     steps: int = 100,
@@ -109,7 +112,7 @@ def train(
     """Full-batch gradient descent for ``steps`` steps, lr falling linearly from lr_start toward lr_end.
 
     ``compiled=True`` computes the loss and gradients with code compiled from the graph once
-    (compile.py): the same history to the last bit, several times faster.
+    (transforms/compile): the same history to the last bit, several times faster.
     """
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"train: steps must be a positive integer, got {steps!r}")
@@ -154,7 +157,7 @@ def descend(params: list[Value], lr: float) -> None:
         p.data = v
 
 
-def predict(model: nn.MLP, X: np.ndarray) -> np.ndarray:
+def predict(model: MLP, X: np.ndarray) -> np.ndarray:
     """The model's first output for each row of X, as a numpy array of floats."""
     return np.array([model(list(map(float, x)))[0].data for x in np.asarray(X, dtype=float)])
 
