@@ -83,9 +83,9 @@ _NO_GRAPHVIZ = 3  # the status of _WASM_DRAW when it cannot draw the format: its
 _WASM_DRAW = f"""
 import sys
 sys.path.insert(0, sys.argv[2])
-from autograd_tiny.views.viz import GraphvizNotFound, _wasm_render
+from autograd_tiny.views.viz import GraphvizNotFound, wasm_render
 try:
-    sys.stdout.buffer.write(_wasm_render(sys.stdin.buffer.read().decode("utf-8"), sys.argv[1], "dot"))
+    sys.stdout.buffer.write(wasm_render(sys.stdin.buffer.read().decode("utf-8"), sys.argv[1], "dot"))
 except GraphvizNotFound as e:
     sys.stderr.write(str(e))
     sys.exit({_NO_GRAPHVIZ})

