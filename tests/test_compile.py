@@ -15,17 +15,17 @@ import sys
 
 import numpy as np
 import pytest
-from autograd_tiny.compile import Compiled, compile, compile_batch, identifier, to_python
-from autograd_tiny.engine import OPS, Constant, Value, lift
-from autograd_tiny.examples import example1, example2, primer, problem1
-from autograd_tiny.graph import topological_order
-from autograd_tiny.train import train
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from autograd_tiny import data, losses, rules, trace
 from autograd_tiny import functional as F
+from autograd_tiny.compile import Compiled, compile, compile_batch, identifier, to_python
+from autograd_tiny.engine import OPS, Constant, Value, lift
+from autograd_tiny.examples import example1, example2, primer, problem1
+from autograd_tiny.graph import topological_order
 from autograd_tiny.nn import MLP
+from autograd_tiny.train import train
 
 
 def bits(result):

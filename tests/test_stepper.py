@@ -27,13 +27,13 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+
+from autograd_tiny import MLP, Value
+from autograd_tiny import functional as F
 from autograd_tiny.examples import example1, example2
 from autograd_tiny.expr import evaluate
 from autograd_tiny.stepper import LaTeX, Stepper, derivation_latex, latex_name, step_through
 from autograd_tiny.trace import num, trace
-
-from autograd_tiny import MLP, Value
-from autograd_tiny import functional as F
 from autograd_tiny.views.latex import _latex_number as _latex_num
 
 CHROMIUM_INSTALL = "apt-get install chromium"
