@@ -216,3 +216,40 @@ def test_an_interruption_or_a_bug_is_still_one_line(error, status, line, monkeyp
     monkeypatch.setattr(cli, "cmd_trace", explode)
     got, out, err = run_main("trace", "x", "x=1")
     assert (got, out, err) == (status, "", line + "\n")
+
+
+def test_examples_draws_and_steps_a_worked_example(tmp_path):
+    """`examples NAME --dot F --html F` writes the example's drawing and its stepper page: the SVG
+    draws every value of the graph by its label, and the page is a whole HTML file with the drawing."""
+    import xml.etree.ElementTree as ET
+
+    from autograd_tiny.core.graph import topological_order
+    from autograd_tiny.examples import example1
+
+    svg, page = tmp_path / "e1.svg", tmp_path / "e1.html"
+    status, out, err = run_main("examples", "example1", "--dot", str(svg), "--html", str(page))
+    assert (status, err) == (0, ""), err
+    assert f"wrote {svg}" in out and f"wrote {page}" in out
+    texts = {t.text for t in ET.parse(svg).getroot().iter("{http://www.w3.org/2000/svg}text")}
+    values = topological_order(example1().root)
+    assert all(any(t and t.startswith(v.label) for t in texts) for v in values), texts  # every node drawn
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "<svg" in html
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["examples", "--dot", "x.svg"], "give its NAME"),
+        (["examples", "example3", "--dot", "x.svg"], "example3 has no single graph to draw"),
+        (["examples", "example3", "--html", "x.html"], "example3 has no single graph to draw"),
+        (["examples", "example1", "--html", "x.svg"], "--html"),
+    ],
+)
+def test_examples_drawing_refusals(argv, message, tmp_path, monkeypatch):
+    """Drawing options with no graph to draw or the wrong kind of file: one line, before any work."""
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run_main(*argv)
+    assert is_one_line_error(status, out, err), (status, out, err)
+    assert message in err
+    assert not list(tmp_path.iterdir())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 import warnings
@@ -11,6 +12,7 @@ import pytest
 
 from autograd_tiny import Value
 from autograd_tiny.expr import ExpressionError, evaluate, parse_bindings
+from autograd_tiny.graph import topological_order
 
 
 def _vars(**kw):
@@ -43,7 +45,7 @@ def test_negative_base_with_a_literal_exponent():
         ("lambda: x", "lambda is not allowed"),
         ("x[0]", "subscripting is not allowed"),
         ("import os", "cannot parse"),
-        ("x; y", "cannot parse"),
+        ("x; y", "is not the last statement"),
         ("'a' + x", "only numbers are allowed as constants"),
         ("x if x else x", "if-else is not allowed"),
         ("x < 1", "comparison is not allowed"),
@@ -192,3 +194,94 @@ def test_trace_command_errors_are_one_line_with_status_2(args, tmp_path):
     assert out.stdout == "" and len(out.stderr.strip().splitlines()) == 1
     assert out.stderr.startswith("autograd-tiny") and "Traceback" not in out.stderr
     assert not (tmp_path / "PWNED").exists()
+
+
+# The texts' own notation: the minus sign, ×, ·, ÷, superscript powers, named statements.
+
+
+def _central(f, args, k, h=1e-6):
+    """∂f/∂args[k] by central differences: the oracle for the gradients below."""
+    up, down = list(args), list(args)
+    up[k] += h
+    down[k] -= h
+    return (f(*up) - f(*down)) / (2 * h)
+
+
+@pytest.mark.parametrize(
+    "text, python",
+    [
+        ("(w·x + b − y)²", lambda w, x, b, y: (w * x + b - y) ** 2),
+        ("w × x ÷ (b − y)", lambda w, x, b, y: w * x / (b - y)),
+        ("x⁻¹ + w³ − y·b", lambda w, x, b, y: x**-1 + w**3 - y * b),
+        ("tanh(w⋅x + b)² * y", lambda w, x, b, y: math.tanh(w * x + b) ** 2 * y),
+    ],
+)
+def test_the_texts_notation_builds_the_function_it_writes(text, python):
+    point = (2.0, 1.5, -1.0, 0.5)
+    v = _vars(w=point[0], x=point[1], b=point[2], y=point[3])
+    root = evaluate(text, v)
+    root.backward()
+    assert root.data == pytest.approx(python(*point), rel=1e-12)
+    for k, name in enumerate("wxby"):
+        assert v[name].grad == pytest.approx(_central(python, point, k), rel=1e-6, abs=1e-8), name
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("−1", -1.0),
+        ("‒2.5", -2.5),
+        ("－3", -3.0),
+        ("3/2", 1.5),
+        ("−3/2", -1.5),
+        ("１．５", 1.5),
+        ("1e-3", 1e-3),
+    ],
+)
+def test_bindings_read_numbers_as_the_texts_write_them(text, value):
+    assert parse_bindings([f"b={text}"]) == {"b": value}
+
+
+@pytest.mark.parametrize(
+    "pairs, message",
+    [(["b=1/0"], "for b: it divides by zero"), (["b=−"], "bad number '−' for b"), (["b=1 2"], "bad number")],
+)
+def test_numbers_that_are_not_refused_with_the_reason(pairs, message):
+    with pytest.raises(ExpressionError, match=re.escape(message)):
+        parse_bindings(pairs)
+
+
+def test_statements_name_their_nodes_and_the_last_is_the_root():
+    v = _vars(w=2.0, x=1.0, b=-1.0, y=0.0)
+    root = evaluate("z = w*x + b; a = relu(z); L = (a − y)**2", v)
+    assert root.label == "L" and root.data == 1.0
+    labels = {n.label for n in topological_order(root)}
+    assert {"z", "a", "L"} <= labels
+    root.backward()
+    assert (v["w"].grad, v["x"].grad, v["b"].grad, v["y"].grad) == (2.0, 4.0, 2.0, -2.0)  # 2(a − y)·ReLU′·…
+    # a plain expression and a named one build the same numbers
+    same = evaluate("L = (relu(w*x + b) - y)**2", _vars(w=2.0, x=1.0, b=-1.0, y=0.0))
+    assert same.label == "L" and same.data == root.data
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("z = w*x; w*x + 1; L = z", "is not the last statement"),
+        ("z = w*x; z = w + x", "z is named twice"),
+        ("w = x*2", "w is named twice (or is also a variable)"),
+        ("z = w*x; L = w + x", "z bound or named but not used"),
+        ("tanh = w*x", "tanh cannot name a value"),
+        ("lambda = w*x", "lambda cannot name a value"),
+        ("z = w; L = z*x", "names a value that has a name already"),
+    ],
+)
+def test_bad_statements_say_what_is_wrong(text, message):
+    with pytest.raises(ExpressionError, match=re.escape(message)):
+        evaluate(text, _vars(w=2.0, x=1.0))
+
+
+def test_trace_command_takes_the_chapters_minus_and_a_named_root(tmp_path):
+    out = _cli("L = (w*x + b − y)²", "w=2", "x=1", "b=−1", "y=0", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "∂L/∂w = 2" in out.stdout and "∂L/∂y = −2" in out.stdout and "∂f/" not in out.stdout

@@ -110,7 +110,9 @@ def _draw(root: Value, path: str) -> str | None:
         data = source.encode("utf-8")
     else:
         # without `dot`: Graphviz compiled to WebAssembly, in a fresh Python so the same time limit holds
-        package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        package = os.path.dirname(
+            os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        )  # holds autograd_tiny/
         command = [dot, f"-T{fmt}"] if dot else [sys.executable, "-c", _WASM_DRAW, fmt, package]
         try:
             done = subprocess.run(
@@ -230,10 +232,17 @@ def cmd_examples(args: argparse.Namespace) -> int:
         return 0
     if args.name is not None and args.name not in EXAMPLES:
         return _fail(f"no example called {args.name!r}: choose one of {', '.join(EXAMPLES)}")
-    names = [args.name] if args.name else list(EXAMPLES)
+    if (args.dot or args.html) and args.name is None:
+        return _fail("examples: --dot and --html draw one example: give its NAME (--list shows them)")
+    for option, path, formats in (("--dot", args.dot, DRAWING_FORMATS), ("--html", args.html, ("html",))):
+        problem = path is not None and _unwritable(path, option, formats)
+        if problem:  # say so before any work
+            return _fail(problem)
+    built = {name: EXAMPLES[name]() for name in ([args.name] if args.name else EXAMPLES)}
+    if (args.dot or args.html) and built[args.name].root is None:  # say so before any output
+        return _fail(f"{args.name} has no single graph to draw (it is checked with matrices)")
     agree = True
-    for name in names:
-        ex = EXAMPLES[name]()
+    for ex in built.values():
         print("=" * 100)
         print(f"{ex.name}: {ex.title}  [{ex.source}]")
         if ex.root is not None:
@@ -242,9 +251,37 @@ def cmd_examples(args: argparse.Namespace) -> int:
         print()
         print(ex)
         agree = agree and ex.agrees()
+        problem = _draw_example(ex, args.dot, args.html)
+        if problem:
+            return _fail(problem)
     print("=" * 100)
     print("all examples agree with their answer keys" if agree else "SOME EXAMPLES DISAGREE with their keys")
     return 0 if agree else 1
+
+
+def _draw_example(ex: object, dot: str | None, html: str | None) -> str | None:
+    """Draw a worked example's graph to ``dot`` and step through it in ``html`` (each if given);
+    what went wrong, or None. The files' names are printed as they are written."""
+    from autograd_tiny.views.viz import GraphvizNotFound
+
+    root = getattr(ex, "root", None)
+    if dot:
+        try:
+            problem = _draw(root, dot)
+        except GraphvizNotFound as e:
+            problem = str(e)
+        if problem:
+            return problem
+        print(f"wrote {dot}")
+    if html:
+        from autograd_tiny.views.stepper import step_through
+
+        try:
+            step_through(root).save(html)
+        except (GraphvizNotFound, ValueError, OSError) as e:
+            return f"cannot write {html}: {getattr(e, 'strerror', None) or e}"
+        print(f"wrote {html} (open it in a browser: → and ← step through the backward pass)")
+    return None
 
 
 def _root_name(taken: set[str]) -> str:
@@ -279,8 +316,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
         return _fail(str(e))
     except (ValueError, ZeroDivisionError, OverflowError) as e:  # a domain error of the engine
         return _fail(f"cannot evaluate {shorten(expression)}: {e}")
-    if not any(root is v for v in variables.values()):  # the expression is not just one variable
-        root.label = _root_name(set(variables))
+    if not root.label:  # an unnamed expression (not just one variable, not L = ...)
+        root.label = _root_name({n.label for n in topological_order(root)})
     try:
         root.backward()
     except ArithmeticError as e:  # a derivative that is infinite where it is needed (√x at 0)
@@ -331,6 +368,7 @@ def cmd_practice(args: argparse.Namespace) -> int:
 def cmd_compile(args: argparse.Namespace) -> int:
     """Print an expression's forward and backward pass as Python code (to_python, transforms/compile)."""
     from autograd_tiny.cli.expr import ExpressionError, evaluate, parse_bindings
+    from autograd_tiny.core.graph import topological_order
     from autograd_tiny.transforms.compile import to_python
 
     expression = args.expression.strip()
@@ -341,8 +379,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
         return _fail(str(e))
     except (ValueError, ZeroDivisionError, OverflowError) as e:  # a domain error of the engine
         return _fail(f"cannot evaluate {shorten(expression)}: {e}")
-    if not any(root is v for v in variables.values()):
-        root.label = _root_name(set(variables))  # f, as trace calls it
+    if not root.label:  # f, as trace calls it (unless the expression names it: L = ...)
+        root.label = _root_name({n.label for n in topological_order(root)})
     print(to_python(root, list(variables.values()), name=f"{root.label}_and_gradient"), end="")
     return 0
 
@@ -414,12 +452,19 @@ def build_parser() -> argparse.ArgumentParser:
         "print its trace, and check every number against the example's answer key. The exit status "
         "is 1 if any number disagrees.",
         "  autograd-tiny examples --list      the names, with a line on each\n"
-        "  autograd-tiny examples example2    one sigmoid neuron with a cross-entropy loss",
+        "  autograd-tiny examples example2    one sigmoid neuron with a cross-entropy loss\n"
+        "  autograd-tiny examples example1 --dot example1.svg --html example1.html",
     )
     ex.add_argument(
         "name", metavar="NAME", nargs="?", help="one example (default: all of them); --list shows the names"
     )
     ex.add_argument("--list", action="store_true", help="list the example names")
+    ex.add_argument(
+        "--dot", metavar="FILE", help="with NAME: draw its graph to FILE (.svg, .png, .pdf or .dot)"
+    )
+    ex.add_argument(
+        "--html", metavar="FILE", help="with NAME: write its backward pass, step by step, as a web page"
+    )
     ex.set_defaults(func=cmd_examples)
     tr_ = _command(
         sub,
@@ -428,9 +473,11 @@ def build_parser() -> argparse.ArgumentParser:
         "Build the computation graph of EXPR with a value for each name, run the backward pass, and "
         "print the forward table, every chain-rule step, and the derivative of EXPR (called f, or "
         "f0 if a name is f) with respect to each name. EXPR may use numbers, names, + - * / ** "
-        "(powers are **, not ^), parentheses, and the functions " + ", ".join(FUNCTIONS) + ". It is "
-        "read as Python reads it (-x**2 is -(x**2)) but never run as Python code.",
+        "(powers are **, not ^), parentheses, and the functions " + ", ".join(FUNCTIONS) + "; the "
+        "texts' − × · ÷ and x² are read too. NAME = EXPR statements, separated by ;, name values (the "
+        "last is the root). It is read as Python reads it (-x**2 is -(x**2)) but never run as Python code.",
         '  autograd-tiny trace "tanh(w*x + b)" w=2 x=1 b=-1\n'
+        '  autograd-tiny trace "z = w*x + b; L = (z - y)**2" w=2 x=1 b=−1 y=0\n'
         '  autograd-tiny trace "-x**2 + 3*x" x=-1.5 --dot graph.svg',
     )
     tr_.add_argument("expression", metavar="EXPR", help="the expression, in quotes")

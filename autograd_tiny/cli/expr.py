@@ -8,6 +8,10 @@ refused with an ``ExpressionError`` naming what was found.
 Python's own parser (``ast``) reads the text, so precedence is Python's: −x ** 2 is −(x ** 2) and
 2 ** −x is 2 ** (−x). Building the graph from the syntax tree is a loop over an explicit stack, not
 recursion, so thousands of nested unary minuses or chained operators are as fine as three.
+
+The texts' notation is read too: the minus sign − (U+2212), × and · for products, ÷, and
+superscript powers (x², e⁻¹). Statements separated by ``;`` name values as the chapter does,
+``"z = w*x + b; L = (z - y)**2"``: each name labels its node, and the last statement is the root.
 """
 
 from __future__ import annotations
@@ -53,6 +57,42 @@ def shorten(text: str, limit: int = 60) -> str:
     return clip(repr(text), limit)
 
 
+_MINUSES = "\u2212\u2012\u2013\ufe63\uff0d"  # − ‒ – ﹣ －: the minus signs texts and keyboards type
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺·", "0123456789-+.")
+_NOTATION = str.maketrans({**dict.fromkeys(_MINUSES, "-"), "×": "*", "·": "*", "⋅": "*", "÷": "/"})
+
+
+def read_number(text: str) -> float:
+    """A number as the texts write it: 2.5, −1 (a true minus sign), 1e-3, 3/2 or −3/2, full-width
+    digits; a ValueError (its message says what was wrong) for anything else."""
+    s = unicodedata.normalize("NFKC", text).strip().translate(_NOTATION)
+    top, slash, bottom = s.partition("/")
+    try:
+        value = float(top) / float(bottom) if slash else float(s)
+    except ZeroDivisionError:
+        raise ValueError("it divides by zero") from None
+    except (ValueError, OverflowError):
+        raise ValueError("not a number") from None
+    return value
+
+
+def notation(expression: str) -> str:
+    """The texts' notation as Python: − → -, × and · → *, ÷ → /, x² → x**(2), e⁻¹ → e**(-1)."""
+    out, i = [], 0
+    while i < len(expression):
+        c = expression[i]
+        if c in "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺":
+            j = i
+            while j < len(expression) and expression[j] in "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺":
+                j += 1
+            out.append(f"**({expression[i:j].translate(_SUPERSCRIPTS)})")
+            i = j
+            continue
+        out.append(c.translate(_NOTATION))
+        i += 1
+    return "".join(out)
+
+
 def parse_bindings(pairs: list[str]) -> dict[str, float]:
     """["x=1", "y=2.5"] → {"x": 1.0, "y": 2.5}, with a clear error for anything else."""
     out: dict[str, float] = {}
@@ -69,9 +109,9 @@ def parse_bindings(pairs: list[str]) -> dict[str, float]:
         if name in out:
             raise ExpressionError(f"{clip(name, 40)} is bound twice")
         try:
-            value = float(text)
-        except ValueError:
-            raise ExpressionError(f"bad number {shorten(text.strip())} for {clip(name, 40)}") from None
+            value = read_number(text)
+        except ValueError as e:
+            raise ExpressionError(f"bad number {shorten(text.strip())} for {clip(name, 40)}: {e}") from None
         if not math.isfinite(value):
             raise ExpressionError(
                 f"bad number {shorten(text.strip())} for {clip(name, 40)}: it must be finite "
@@ -100,7 +140,7 @@ def parse(expression: str) -> ast.Expression:
             # Python warns about some text while parsing it ("3is": invalid decimal literal); a
             # warning here is a problem with the expression, so it becomes the SyntaxError below.
             warnings.simplefilter("error")
-            tree = ast.parse(expression.strip(), mode="eval")
+            tree = ast.parse(notation(expression.strip()), mode="eval")
     except SyntaxError as e:
         raise ExpressionError(f"cannot parse {shorten(expression)}: {e.msg}") from None
     except (RecursionError, MemoryError):  # Python's parser has its own depth limits
@@ -111,25 +151,89 @@ def parse(expression: str) -> ast.Expression:
     return tree
 
 
+def statements(expression: str) -> list[tuple[str | None, str]]:
+    """``"z = w*x + b; L = (z - y)**2"`` → [("z", "w*x + b"), ("L", "(z - y)**2")]; a statement
+    without ``NAME =`` has None for its name (only the last may be unnamed)."""
+    parts = [part.strip() for part in expression.split(";")]
+    out: list[tuple[str | None, str]] = []
+    for k, part in enumerate(parts):
+        if not part and len(parts) > 1 and k == len(parts) - 1:  # a trailing ; is harmless
+            continue
+        name, eq, rest = part.partition("=")
+        name = unicodedata.normalize("NFKC", name.strip())
+        if eq and not rest.startswith("=") and name.isidentifier() and not name.endswith(("<", ">", "!")):
+            if keyword.iskeyword(name) or name in FUNCTIONS:
+                raise ExpressionError(
+                    f"{clip(name, 40)} cannot name a value: it is a Python keyword or a function"
+                )
+            out.append((name, rest.strip()))
+        else:
+            out.append((None, part))
+    unnamed = [k for k, (name, _) in enumerate(out) if name is None]
+    if unnamed and unnamed[0] != len(out) - 1:
+        text = out[unnamed[0]][1]
+        raise ExpressionError(
+            f"{shorten(text)} is not the last statement: only the last may be unnamed (NAME = ...)"
+        )
+    return out
+
+
 def evaluate(expression: str, variables: Mapping[str, Value]) -> Value:
     """Build the graph of ``expression`` over the given variables (Values) and return its root.
 
-    Every variable must be used, and every name used must be bound. A domain error of the engine
+    Every variable must be used, and every name used must be bound. ``NAME = ...`` statements,
+    separated by ``;``, label their nodes (the last is the root). A domain error of the engine
     (log(0), x / 0, exp(1000)) propagates as the engine's ValueError, ZeroDivisionError or
     OverflowError.
     """
+    if not isinstance(expression, str):
+        raise TypeError(f"the expression must be a str, got {type(expression).__name__}")
+    if len(expression) > MAX_LENGTH:
+        raise ExpressionError(f"the expression is longer than {MAX_LENGTH} characters")
+    steps = statements(expression) if ";" in expression or "=" in expression else []
+    if len(steps) <= 1 and not (steps and steps[0][0]):
+        return _evaluate_one(expression, variables)
+    env, used = dict(variables), set()
+    for name, text in steps:
+        if name in env:
+            raise ExpressionError(f"{clip(name, 40)} is named twice (or is also a variable)")
+        tree = parse(text)
+        names = _names_in(tree)
+        _check_names(names, env)
+        used |= names
+        value = _build(tree.body, env)
+        if name is not None:
+            if any(value is v for v in env.values()):  # z = x: a name for a value that has one
+                raise ExpressionError(
+                    f"{clip(name, 40)} = {clip(text, 30)} names a value that has a name already"
+                )
+            value.label = name
+            env[name] = value
+    unused = [n for n in env if n not in used and env[n] is not value]
+    if unused:
+        raise ExpressionError(f"{', '.join(unused)} bound or named but not used in the expression")
+    return value
+
+
+def _evaluate_one(expression: str, variables: Mapping[str, Value]) -> Value:
+    """The root of one expression (no statements) over the variables."""
     tree = parse(expression)
     used = _names_in(tree)
+    _check_names(used, variables)
+    extra = sorted(set(variables) - used)
+    if extra:
+        raise ExpressionError(f"{', '.join(extra)} bound but not used in the expression")
+    return _build(tree.body, variables)
+
+
+def _check_names(used: set[str], variables: Mapping[str, Value]) -> None:
+    """An ExpressionError for a function used as a value or a name with no value."""
     functions = sorted(used & set(FUNCTIONS))
     if functions:
         raise ExpressionError(f"{functions[0]} is a function: call it, as in {functions[0]}(x)")
     unbound = sorted(used - set(variables))
     if unbound:
         raise ExpressionError(f"unbound name(s) {', '.join(unbound)}: give each a value, e.g. {unbound[0]}=1")
-    extra = sorted(set(variables) - used)
-    if extra:
-        raise ExpressionError(f"{', '.join(extra)} bound but not used in the expression")
-    return _build(tree.body, variables)
 
 
 def _check_syntax(tree: ast.Expression) -> None:
