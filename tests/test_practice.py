@@ -367,7 +367,7 @@ def test_forgetting_sigma_prime_is_named():
     dyhat = -1 / s if g["y"] == 1 else 1 / (1 - s)  # ∂L/∂ŷ, taken for ∂L/∂z
     fb = ex.check({"dL/dz": dyhat, "dL/dw": dyhat * g["x"], "dL/db": dyhat})
     assert fb["dL/dz"].mistake == "sigmoid" and "σ′(z)" in fb["dL/dz"].hint
-    assert _step_text(ex, fb["dL/dz"]).startswith("∂L/∂z += ") and "σ(−z)" in _step_text(ex, fb["dL/dz"])
+    assert _step_text(ex, fb["dL/dz"]).startswith("∂L/∂z += ") and "ŷ(1 − ŷ)" in _step_text(ex, fb["dL/dz"])
 
 
 def test_a_reused_node_with_one_path_left_out():

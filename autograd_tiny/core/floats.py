@@ -36,6 +36,14 @@ def sigmoid(u: float) -> float:
     return e / (1.0 + e)
 
 
+def sigmoid_slope(y: float, u: float) -> float:
+    """σ′(u) = σ(u)(1 − σ(u)) = y(1 − y), given y = σ(u), computed as y·σ(−u): 1 − y would round to 0.
+
+    (At u = 40, σ(u) rounds to 1 and y(1 − y) to 0, though σ′ is 4.2e-18.) Printed as the texts write it.
+    """
+    return y * sigmoid(-u)
+
+
 def sech2(u: float) -> float:
     """sech²(u) = 1 − tanh²(u) = 4e^(−2|u|) / (1 + e^(−2|u|))², without the cancellation of 1 − tanh².
 
@@ -157,8 +165,9 @@ def ones(u: Sequence[float]) -> tuple[float, ...]:
 
 
 # the names a rule may use, on floats (the engine's first-order path and generated code)
-_FUNCTIONS = (exp, log, sigmoid, sech2, softplus, relu, leaky_relu, step, select, sign, pow, pow_minus_one,
-              xlogy, dot, logsumexp, softmax, square, cross_entropy, softmax_minus_onehot, ones)  # fmt: skip
+_FUNCTIONS = (exp, log, sigmoid, sigmoid_slope, sech2, softplus, relu, leaky_relu, step, select, sign, pow,
+              pow_minus_one, xlogy, dot, logsumexp, softmax, square, cross_entropy, softmax_minus_onehot,
+              ones)  # fmt: skip
 FLOAT_MATH: dict[str, Any] = {f.__name__: f for f in _FUNCTIONS}
 FLOAT_MATH.update(tanh=math.tanh, sin=math.sin, cos=math.cos, abs=abs, sum=sum)
 __all__ = [f.__name__ for f in _FUNCTIONS]  # what ``from floats import *`` gives rules.py

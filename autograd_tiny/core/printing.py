@@ -70,7 +70,8 @@ _PREC = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.Pow: 4}
 # how the table's functions read; {0}, {1} are the arguments as printed
 _TEXT_CALLS = {
     "exp": "exp({0})", "log": "ln {0}", "tanh": "tanh({0})", "sigmoid": "σ({0})",
-    "sech2": "1 − tanh²({0})", "softplus": "softplus({0})", "relu": "ReLU({0})",
+    "sigmoid_slope": "{0}(1 − {0})", "sech2": "1 − tanh²({0})", "softplus": "softplus({0})",
+    "relu": "ReLU({0})",
     "leaky_relu": "LeakyReLU({0}; {1})", "step": "ReLU′({0})", "select": "{1} if {0} > 0 else {2}",
     "sign": "sign({0})", "abs": "|{0}|", "sin": "sin({0})", "cos": "cos({0})", "pow": "{0}^{1}",
     "pow_minus_one": "{0}^({1}−1)", "xlogy": "{0}·ln {1}", "dot": "{0}·{1}", "sum": "Σ {0}",
@@ -79,7 +80,8 @@ _TEXT_CALLS = {
 }  # fmt: skip
 _LATEX_CALLS = {
     "exp": r"e^{{{0}}}", "log": r"\ln {0}", "tanh": r"\tanh({0})", "sigmoid": r"\sigma({0})",
-    "sech2": r"\left(1 - \tanh^2({0})\right)", "softplus": r"\operatorname{{softplus}}({0})",
+    "sigmoid_slope": r"{0}\left(1 - {0}\right)", "sech2": r"\left(1 - \tanh^2({0})\right)",
+    "softplus": r"\operatorname{{softplus}}({0})",
     "relu": r"\operatorname{{ReLU}}({0})", "leaky_relu": r"\operatorname{{LeakyReLU}}({0}; {1})",
     "step": r"\operatorname{{ReLU}}'({0})",
     "select": r"\begin{{cases}}{1} & {0} > 0\\ {2} & \text{{else}}\end{{cases}}",
@@ -218,7 +220,7 @@ def _tree(expr: str, values: dict[str, float] | None, who: str = "to_text") -> a
 
 
 def to_text(expr: str, names: dict[str, str] | None = None, values: dict[str, float] | None = None) -> str:
-    """An expression as a person writes it: to_text("y * sigmoid(-u)", {"u": "z", "y": "ŷ"}) = "ŷ·σ(−z)".
+    """An expression as a person writes it: to_text("y * exp(-u)", {"u": "z", "y": "ŷ"}) = "ŷ·exp(−z)".
 
     ``values`` gives numbers for names that are constants (the exponent of a square), folded in.
     """

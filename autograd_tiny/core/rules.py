@@ -139,7 +139,7 @@ TABLE: list[Rule] = [
     _rule("exp",        "u",        "exp(u)",             ["y"]),
     _rule("log",        "u",        "log(u)",             ["1 / u"]),
     _rule("tanh",       "u",        "tanh(u)",            ["sech2(u)"]),            # 1 − tanh²(u)
-    _rule("sigmoid",    "u",        "sigmoid(u)",         ["y * sigmoid(-u)"],     "σ"),  # σ(u)·σ(−u)
+    _rule("sigmoid",    "u",        "sigmoid(u)",         ["sigmoid_slope(y, u)"], "σ"),  # y(1 − y)
     _rule("relu",       "u",        "relu(u)",            ["step(u)"]),             # ReLU′(0) = 0
     _rule("leaky_relu", "u k",      "leaky_relu(u, k)",   ["select(u, 1, k)", "select(u, 0, u)"]),
     _rule("softplus",   "u",        "softplus(u)",        ["sigmoid(u)"]),

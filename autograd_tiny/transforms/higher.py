@@ -46,6 +46,7 @@ VALUE_MATH: dict[str, Any] = {
     "log": Value.log,
     "tanh": Value.tanh,
     "sigmoid": Value.sigmoid,
+    "sigmoid_slope": lambda y, u: y * (-u).sigmoid(),  # σ′(u) = y(1 − y) = σ(u)σ(−u)
     "sech2": lambda u: 4.0 * (2.0 * u).sigmoid() * (-2.0 * u).sigmoid(),  # sech²(u) = 4σ(2u)σ(−2u)
     "softplus": Value.softplus,
     "relu": Value.relu,
