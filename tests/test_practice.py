@@ -311,8 +311,9 @@ def _with(key: dict, **changes) -> dict:
 
 
 def _step_text(ex, verdict) -> str:
-    """The formula of the step a verdict names, read from trace (which numbers the steps the same)."""
-    return str(trace(ex.root).steps[verdict.step - 1]).split(" = ")[0]
+    """The formula of the step a verdict names, read from the worked solution (hints number the same)."""
+    line = next(t for t in ex.solution().splitlines() if t.lstrip().startswith(f"{verdict.step}. "))
+    return line.split(". ", 1)[1].split(" = ")[0]
 
 
 def test_forgetting_relu_prime_is_named_at_its_step_and_the_answer_is_not_given_away():
@@ -479,6 +480,21 @@ def test_hints_and_the_worked_solution():
     solution = ex.solution()
     for v in ex.answers().values():
         assert trace_num(v) in solution
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_solution_steps_are_numbered_one_to_n(kind):
+    """A worked solution numbers its steps 1, 2, …, n with no gaps, and holds exactly the steps of
+    trace(ex.root) that lead to an unknown, in the trace's order (each line is the trace's step)."""
+    for seed in range(3):
+        ex = exercise(kind, seed)
+        lines = ex.solution().splitlines()
+        numbers = [int(t.split(".", 1)[0]) for t in lines]
+        assert numbers == list(range(1, len(lines) + 1)), (kind, seed, numbers)
+        steps = [str(s) for s in trace(ex.root).steps]
+        texts = [t.split(". ", 1)[1] for t in lines]
+        positions = [steps.index(t) for t in texts]
+        assert positions == sorted(positions), (kind, seed)
 
 
 def test_jupyter_shows_the_question():
@@ -832,3 +848,34 @@ def test_command_line_errors_are_one_line():
     )  # fmt: skip
     assert out.returncode == 0 and b"Traceback" not in out.stderr
     assert b"Score: 5 of 5 answers right at the first try" in out.stdout and b"?L/?w1" in out.stdout
+
+
+def test_a_right_answer_given_too_short_is_told_the_digits_not_the_chain_rule():
+    """The key rounded (or cut off) to 2 or 3 significant digits where 4 are asked: the hint asks
+    for 4 digits; it is no chain-rule slip. A number one digit off in the 2nd place is still a slip."""
+    import math
+
+    kinds = [k for k in KINDS if exercise(k, 0).digits]
+    assert kinds, "some kind asks for significant digits"
+    for kind in kinds:
+        for seed in range(20):
+            ex = exercise(kind, seed)
+            key = ex.answers()
+            for d in (2, 3):
+                for short in (
+                    {n: float(f"{v:.{d}g}") for n, v in key.items()},
+                    {
+                        n: math.trunc(v * 10 ** (d - 1 - math.floor(math.log10(abs(v)))))
+                        / 10 ** (d - 1 - math.floor(math.log10(abs(v))))
+                        for n, v in key.items()
+                        if v
+                    },
+                ):
+                    fb = ex.check(short)
+                    for v in fb.verdicts:
+                        if v.status == "right":  # the rounding happened to land within the tolerance
+                            continue
+                        assert v.mistake == "digits", (kind, seed, d, v)
+                        assert f"give {ex.digits}" in v.hint and "chain rule" not in v.hint, v.hint
+            off = {n: float(f"{v:.2g}") * 1.2 for n, v in key.items()}
+            assert all(v.mistake != "digits" for v in ex.check(off).verdicts)

@@ -145,3 +145,23 @@ def test_a_negative_number_after_an_operator_is_in_parentheses():
 def test_trace_of_a_non_value_is_a_type_error():
     with pytest.raises(TypeError, match="trace expects a Value"):
         trace(3.0)
+
+
+def test_a_node_named_by_an_expression_is_bracketed_after_the_partial_sign():
+    """∂L/∂(1−ŷ), as the texts write it, never ∂L/∂1−ŷ (which reads as ∂L/∂1 − ŷ); plain names,
+    indexed names and the numbers stay as they are."""
+    from autograd_tiny.practice import exercise
+
+    y_hat = Value(0.25, label="ŷ")
+    u = 1 - y_hat
+    u.label = "1−ŷ"
+    L = u.log()
+    L.label = "L"
+    t = trace(L)
+    texts = [str(s) for s in t.steps]
+    assert texts[0].startswith("∂L/∂(1−ŷ) += (1/(1−ŷ)) · ∂L/∂L = "), texts
+    assert texts[1].startswith("∂L/∂ŷ += −1 · ∂L/∂(1−ŷ) = "), texts
+    assert "∂/∂(1−ŷ) = " in str(t)
+    for kind in ("two_layer_relu", "reused_node"):
+        solution = exercise(kind, 0).solution()
+        assert "∂L/∂(ŷ−y) += " in solution and "∂L/∂ŷ−y" not in solution

@@ -35,7 +35,7 @@ from autograd_tiny.views.latex import (  # re-exported: stepper.derivation_latex
     derivation_latex,
     latex_name,
 )
-from autograd_tiny.views.trace import Step, Trace, factor, num
+from autograd_tiny.views.trace import Step, Trace, factor, num, wrt
 from autograd_tiny.views.viz import draw_dot
 
 __all__ = ["LaTeX", "Stepper", "derivation_latex", "latex_name", "step_through"]
@@ -69,7 +69,7 @@ def _grad_field(shares: list[float], total: float, n: int) -> str:
 def _sum_line(root: str, parent: str, shares: list[float], total: float, n: int) -> str:
     """The panel's last line: where the receiving node's gradient stands after this step."""
     m = len(shares)
-    d = f"∂{root}/∂{parent}"
+    d = f"∂{root}/∂{wrt(parent)}"
     if n == 1:
         return f"{d} = {num(total)}   ✓ complete (its only path)"
     listed = _shares(shares) if n <= 8 else f"the sum of {m} shares"
@@ -85,10 +85,10 @@ def _formula(step: Step) -> list[list[str]]:
     (parenthesised where trace parenthesises: (1/n7), but 2·(z2 − 10) as it is).
     """
     r, text = step.root, str(step)
-    head = f"∂{r}/∂{step.parent} += "
+    head = f"∂{r}/∂{wrt(step.parent)} += "
     tail = [
         [" · ", ""],
-        [f"∂{r}/∂{step.child}", "up"],
+        [f"∂{r}/∂{wrt(step.child)}", "up"],
         [" = ", ""],
         [num(step.local), "loc"],
         [" · ", ""],
@@ -100,7 +100,7 @@ def _formula(step: Step) -> list[list[str]]:
     if not (text.startswith(head) and text.endswith(end)):  # should trace ever write a step otherwise
         return [[text, ""]]
     local = text[len(head) : len(text) - len(end)]
-    return [[f"∂{r}/∂{step.parent}", "con"], [" += ", ""], [local, "loc"], *tail]
+    return [[f"∂{r}/∂{wrt(step.parent)}", "con"], [" += ", ""], [local, "loc"], *tail]
 
 
 @dataclass(frozen=True)
@@ -395,7 +395,8 @@ class Stepper:
             field = _grad_field(shares, total, n)
             if len(field) > len(widest[e.parent]):
                 widest[e.parent] = field
-            local = f"∂{s.child}/∂{s.parent} = " + ("" if s.symbol == num(s.local) else f"{s.symbol} = ")
+            shown = "" if s.symbol == num(s.local) else f"{s.symbol} = "
+            local = f"∂{wrt(s.child)}/∂{wrt(s.parent)} = {shown}"
             self.steps.append(
                 {
                     "parent": s.parent, "child": s.child, "symbol": s.symbol, "local": s.local,
@@ -403,7 +404,7 @@ class Stepper:
                     "p": e.parent, "c": e.child, "k": e.k, "edge": f"e{e.child}_{e.k}",
                     "formula": _formula(s),
                     "parts": [
-                        [f"upstream  ∂{r}/∂{s.child} = {num(s.upstream)}", "box up"], [" × ", ""],
+                        [f"upstream  ∂{r}/∂{wrt(s.child)} = {num(s.upstream)}", "box up"], [" × ", ""],
                         [f"local  {local}{num(s.local)}", "box loc"], [" = ", ""],
                         [f"contribution  {num(s.contribution)}", "box con"],
                     ],

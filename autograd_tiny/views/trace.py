@@ -52,12 +52,17 @@ def _wrap(name: str) -> str:
     return f"({name})" if any(c in name for c in "+−-*/·^ ") and not name.startswith("−") else name
 
 
+def wrt(name: str) -> str:
+    """A node's name after ∂, bracketed where it is an expression: ∂L/∂(1−ŷ), but ∂L/∂z2 and ∂L/∂W1[0,1]."""
+    return f"({name})" if any(c in name for c in "+−-*/·^ ") else name
+
+
 def _symbol(node: Value, k: int, names: list[str], own: str) -> str:
     """How the local derivative of ``node`` (called ``own``) with respect to its k-th parent is
     written, from the op's rule in the table, with the parents' names (or a constant's number)."""
     rule = RULES.get(node.op) if not isinstance(node, CustomOp) else None
     if rule is None:  # an op of the user's own (Value.from_op): only its numbers are known
-        return f"∂{node.op}/∂{names[k]}"
+        return f"∂{node.op}/∂{wrt(names[k])}"
     j, i = rule.locate(k, len(node.parents))
     groups = rule.split(list(range(len(node.parents))))
     text: dict[str, str] = {"y": _wrap(own)}
@@ -116,8 +121,9 @@ class Step:
 
     def __str__(self) -> str:
         """∂L/∂w2 += a1 · ∂L/∂z2 = 2 · (−6) = −12."""
+        r = self.root
         return (
-            f"∂{self.root}/∂{self.parent} += {_wrap_formula(self.symbol)} · ∂{self.root}/∂{self.child} = "
+            f"∂{r}/∂{wrt(self.parent)} += {_wrap_formula(self.symbol)} · ∂{r}/∂{wrt(self.child)} = "
             f"{num(self.local)} · {factor(self.upstream)} = {num(self.contribution)}"
         )
 
@@ -185,7 +191,7 @@ class Trace:
         body = []
         for r in self.rows:
             local = ", ".join(
-                f"∂/∂{p} = {num(d)}"
+                f"∂/∂{wrt(p)} = {num(d)}"
                 for p, d in zip(r.parents, r.local_grads, strict=True)
                 if p in self._named
             )

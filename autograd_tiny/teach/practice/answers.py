@@ -80,6 +80,19 @@ def close_enough(a: float, b: float, tol: float) -> bool:
     return abs(a - b) <= max(tol * abs(b), 1e-9)
 
 
+def digits_in_common(given: float, key: float, asked: int) -> int | None:
+    """The most significant digits, from 2 to asked − 1, to which ``given`` is ``key`` rounded or cut
+    off (0.73 or 0.731 for 0.731059), or None: a right answer given too short, not a slip."""
+    if key == 0.0 or not math.isfinite(given):
+        return None
+    for d in range(asked - 1, 1, -1):
+        unit = 10.0 ** (math.floor(math.log10(abs(key))) - d + 1)  # the place of the d-th digit
+        rounded, cut = float(f"{key:.{d}g}"), math.copysign(math.floor(abs(key) / unit) * unit, key)
+        if any(abs(given - v) <= 1e-9 * abs(key) for v in (rounded, cut)):
+            return d
+    return None
+
+
 # ---------------------------------------------------------------------------------------------
 # Names: a node's label (z1, W2[0,1], ŷ) and the ways a learner may write its gradient.
 # ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from autograd_tiny.teach.practice.answers import (
     Chain,
     ascii_label,
     close_enough,
+    digits_in_common,
     gradient_latex,
     label_latex,
     normalized_name,
@@ -23,7 +24,7 @@ from autograd_tiny.teach.practice.answers import (
     value_latex,
     value_text,
 )
-from autograd_tiny.views.trace import Trace, num, trace
+from autograd_tiny.views.trace import Trace, num, trace, wrt
 
 # ---------------------------------------------------------------------------------------------
 # Exercises, their feedback, and how a wrong answer is traced to a chain-rule step.
@@ -75,8 +76,8 @@ class Verdict:
     value: float | None  # the number read from it
     status: str  # "right", "wrong", "missing" or "not a number"
     hint: str  # for a wrong answer: the step to check and why; otherwise why it was not read
-    step: int | None  # the number of the chain-rule step named (as numbered by trace(ex.root))
-    mistake: str  # the slip the number would follow from ("relu", "sign", "one_path", ...) or ""
+    step: int | None  # the number of the chain-rule step named (as numbered in ``solution()``)
+    mistake: str  # the slip the number would follow from ("relu", "sign", "one_path", "digits", ...) or ""
     key: float  # the right answer (printed only by reveal)
 
 
@@ -164,7 +165,7 @@ class Exercise:
         self.digits: int | None = built.digits
         self._labels = list(built.unknowns)
         self.unknowns: tuple[str, ...] = tuple("dL/d" + ascii_label(label) for label in self._labels)
-        self._pretty = {n: "∂L/∂" + label for n, label in zip(self.unknowns, self._labels, strict=True)}
+        self._pretty = {n: "∂L/∂" + wrt(label) for n, label in zip(self.unknowns, self._labels, strict=True)}
         self._chain = Chain(built.root)
         self._node = {
             n: self._chain.index[label] for n, label in zip(self.unknowns, self._labels, strict=True)
@@ -268,10 +269,23 @@ class Exercise:
             raise RuntimeError("internal error: trace and practice disagree on the chain-rule steps")
         return t
 
+    @cached_property
+    def _numbers(self) -> dict[int, int]:
+        """Each backward step that leads to an unknown (index in the trace) → its number in the
+        solution, 1…n with no gaps: the steps into parts of the graph nobody asked about are left out."""
+        ch = self._chain
+        wanted = set().union(*(ch.descendants(self._node[n]) for n in self.unknowns))
+        shown = [e for e in range(len(self._trace.steps)) if ch.edges[e].parent in wanted]
+        return {e: k for k, e in enumerate(shown, start=1)}
+
+    def _number(self, e: int) -> int:
+        """The number the solution gives step e (every step a hint names leads to an unknown)."""
+        return self._numbers[e]
+
     def _formula(self, e: int) -> str:
         """Step e as "step 6 (∂L/∂z1 += ReLU′(z1) · ∂L/∂a1)": its formula, not its numbers."""
         # str(step) is "∂L/∂z1 += ReLU′(z1) · ∂L/∂a1 = 0 · 24 = 0": the formula ends at the first " = "
-        return f"step {e + 1} ({str(self._trace.steps[e]).split(' = ', 1)[0]})"
+        return f"step {self._number(e)} ({str(self._trace.steps[e]).split(' = ', 1)[0]})"
 
     def hint(self, name: str) -> str:
         """The chain-rule steps that make ∂L/∂(name), as formulas without numbers."""
@@ -292,11 +306,8 @@ class Exercise:
 
     def solution(self) -> str:
         """The worked backward pass: every chain-rule step on the way to the unknowns, with numbers."""
-        ch = self._chain
-        wanted = set().union(*(ch.descendants(self._node[n]) for n in self.unknowns))
-        return "\n".join(
-            f"{e + 1:>3}. {s}" for e, s in enumerate(self._trace.steps) if ch.edges[e].parent in wanted
-        )
+        steps = self._trace.steps
+        return "\n".join(f"{k:>3}. {steps[e]}" for e, k in self._numbers.items())
 
     # --- checking ---------------------------------------------------------------------------
 
@@ -351,6 +362,12 @@ class Exercise:
             elif n in values:
                 if close_enough(values[n], key, self.tolerance):
                     status = "right"
+                elif d := self.digits and digits_in_common(values[n], key, self.digits):
+                    status, mistake = "wrong", "digits"  # the key, given short: not a chain-rule slip
+                    hint = (
+                        f"{num(values[n])} is right to {d} significant digits: give {self.digits} "
+                        f"(answers within {self.tolerance * 100:g}% count as right)"
+                    )
                 else:
                     status = "wrong"
                     hint, step, mistake = self._diagnose(n, values[n], values)
@@ -434,10 +451,11 @@ class Exercise:
             if close_enough(g, answered[u] * ch.run(u, 1.0)[t], tol):
                 first = ch.between(t, u)[0]
                 return (
-                    f"Your number follows from your ∂L/∂{name_u} = {num(answered[u])}, which is not right: "
+                    f"Your number follows from your ∂L/∂{wrt(name_u)} = {num(answered[u])}, "
+                    "which is not right: "
                     f"the chain rule from there down to {self._pretty[n]}, starting at "
-                    f"{self._formula(first)}, gives exactly your number. Fix ∂L/∂{name_u} first.",
-                    first + 1,
+                    f"{self._formula(first)}, gives exactly your number. Fix ∂L/∂{wrt(name_u)} first.",
+                    self._number(first),
                     "inherited",
                 )
         steps = ch.between(t, anchor)
@@ -487,7 +505,7 @@ class Exercise:
                     "other",
                     f"you wrote the answer for {self._pretty[m]} here",
                 )
-        value = f"you gave the value of {label} itself (from the forward pass), not ∂L/∂{label}"
+        value = f"you gave the value of {label} itself (from the forward pass), not ∂L/∂{wrt(label)}"
         add({**truth, t: ch.nodes[t].data}, 3, -1, "value", value)
         slips = [f for f in found if f[1] < 3] or found
         if slips:
@@ -495,7 +513,7 @@ class Exercise:
         known = [e for e in steps if ch.nodes[ch.edges[e].parent].label in self._built.known]
         first = next((e for e in steps if e not in known), steps[0])  # a step the learner had to do
         if anchor != ch.root:
-            start = f"your ∂L/∂{ch.nodes[anchor].label} = {num(answered[anchor])} (right)"
+            start = f"your ∂L/∂{wrt(ch.nodes[anchor].label)} = {num(answered[anchor])} (right)"
         else:
             start = (
                 "the given " + _and(sorted({"∂L/∂" + ch.nodes[ch.edges[e].parent].label for e in known}))
@@ -504,7 +522,7 @@ class Exercise:
             )
         paths = [e for e in ch.into[t] if e in chosen]
         also = (
-            f" ∂L/∂{label} is the sum of {len(paths)} steps, one per node that {label} feeds."
+            f" ∂L/∂{wrt(label)} is the sum of {len(paths)} steps, one per node that {label} feeds."
             if len(paths) > 1
             else ""
         )
@@ -512,7 +530,7 @@ class Exercise:
             f"Your number does not follow from {start} by the chain rule, and no classic slip explains it. "
             f"Check the steps from there down to {self._pretty[n]}, starting with "
             f"{self._formula(first)}.{also}",
-            first + 1,
+            self._number(first),
             "",
         )
 
@@ -522,11 +540,14 @@ class Exercise:
         name = ch.nodes[p].label
         child = ch.nodes[ch.edges[keep].child].label
         others = ", ".join(
-            f"the one through {ch.nodes[ch.edges[e].child].label} (step {e + 1})" for e in into if e != keep
+            f"the one through {ch.nodes[ch.edges[e].child].label} (step {self._number(e)})"
+            for e in into
+            if e != keep
         )
         text = (
-            f"∂L/∂{name} took only the path through {child}, {self._formula(keep)}, and left out {others}: "
-            f"{name} feeds {len(into)} nodes, so ∂L/∂{name} is the sum of {len(into)} steps"
+            f"∂L/∂{wrt(name)} took only the path through {child}, {self._formula(keep)}, "
+            f"and left out {others}: "
+            f"{name} feeds {len(into)} nodes, so ∂L/∂{wrt(name)} is the sum of {len(into)} steps"
         )
         if self._built.batch and name.startswith("b["):
             text += "; in a batch, the bias gradient sums δ over all M examples"
@@ -546,12 +567,12 @@ class Exercise:
         if others:
             text += " It would also follow if " + "; or if ".join(self._clause(fs) for fs in others) + "."
         code, e = ordered[0][0][3], ordered[0][0][5]
-        return text, (e + 1 if e >= 0 else None), code
+        return text, (self._number(e) if e >= 0 else None), code
 
     def _clause(self, fs: list[_Finding]) -> str:
         """One slip (possibly found at several steps) as a clause after "your number would follow if"."""
         code, text, e = fs[0][3], fs[0][4], fs[0][5]
-        steps = [f[5] + 1 for f in fs]
+        steps = [self._number(f[5]) for f in fs if f[5] >= 0]
         if code == "sign" and len(fs) > 1:
             return (
                 f"a sign were flipped at any one of steps {_and(steps)} (its size is right, its sign is "
