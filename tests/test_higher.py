@@ -120,6 +120,12 @@ OPS = {
     ),
     # the losses that are one node each, made by the table's generated functions
     "squared_error": (2, ENGINE_OPS["squared_error"], lambda a, b: (a - b) ** 2, _always),
+    "bce": (  # of a probability u, for a target t (a Value here, so ∂/∂t is checked too)
+        2,
+        ENGINE_OPS["bce"],
+        lambda u, t: -(t * anp.log(u) + (1.0 - t) * anp.log(1.0 - u)),
+        lambda u, t: 0.05 < u < 0.95,
+    ),
     "bce_with_logits": (
         2,
         ENGINE_OPS["bce_with_logits"],

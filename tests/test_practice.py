@@ -879,3 +879,21 @@ def test_a_right_answer_given_too_short_is_told_the_digits_not_the_chain_rule():
                         assert f"give {ex.digits}" in v.hint and "chain rule" not in v.hint, v.hint
             off = {n: float(f"{v:.2g}") * 1.2 for n, v in key.items()}
             assert all(v.mistake != "digits" for v in ex.check(off).verdicts)
+
+
+def test_sigmoid_bce_uses_the_chapters_shortcut():
+    """The worked solution writes ∂L/∂z = ŷ − y beside the step into z (with the numbers of ŷ and y),
+    and an unexplained wrong ∂L/∂z is pointed at that shortcut; the key is σ(z) − y by hand."""
+    import math
+
+    for level in (1, 2, 3):
+        for seed in range(5):
+            ex = exercise("sigmoid_bce", seed, level)
+            z = "z" if level < 3 else "z2"
+            y = ex.given["y"]
+            s = 1 / (1 + math.exp(-ex._chain.nodes[ex._chain.index[z]].data))
+            assert abs(ex.answers()[f"dL/d{z}"] - (s - y)) < 1e-12
+            line = next(t for t in ex.solution().splitlines() if f"∂L/∂{z} += " in t)
+            assert line.endswith(f", which is ŷ − y = {trace_num(s)} − {y}"), line
+            wrong = ex.check({f"dL/d{z}": (s - y) * 1.37 + 0.01}).verdicts[0]
+            assert wrong.status == "wrong" and f"∂L/∂{z} = ŷ − y" in wrong.hint, wrong.hint

@@ -192,13 +192,17 @@ def test_example_1_gradients_arrive_as_the_chapter_computes_them(renderer):
     assert "(ŷ − 10)²" in s.dot  # the loss's op is drawn with its target inside, as trace and viz draw it
 
 
-def test_example_2s_loss_is_one_step_as_in_the_chapter(renderer):
+def test_example_2_goes_through_y_hat_to_the_chapters_y_hat_minus_y(renderer):
     ex = example2()
     s = step_through(ex.root)
-    assert [st["parent"] for st in s.steps] == ["z", "w", "x", "b"]  # the constant target 0 has no step
-    first = s.steps[0]
-    # ∂L/∂z = σ(z) − y = σ(1) − 0, in one step
-    assert first["child"] == "L" and abs(first["local"] - 1 / (1 + math.exp(-1.0))) < 1e-12
+    assert [st["parent"] for st in s.steps] == ["ŷ", "z", "w", "x", "b"]  # the constant target 0: no step
+    first, second = s.steps[0], s.steps[1]
+    sig = 1 / (1 + math.exp(-1.0))  # ŷ = σ(1)
+    # ∂L/∂ŷ = (ŷ − y)/(ŷ(1 − ŷ)) = 1/(1 − ŷ) for y = 0, then σ′ = ŷ(1 − ŷ): ∂L/∂z = ŷ − y = σ(1) − 0
+    assert first["child"] == "L" and abs(first["local"] - 1 / (1 - sig)) < 1e-12
+    assert second["child"] == "ŷ" and abs(second["total"] - sig) < 1e-12
+    assert second["text"].endswith(f", which is ŷ − y = {num(sig)} − 0")
+    assert "".join(t for t, _ in second["formula"]) == second["text"]  # the page shows the shortcut too
     key = {"z": 0.7311, "w": 1.4622, "b": 0.7311}  # the chapter's key (1.4622 = 2 · 0.7311, rounded first)
     for st in s.steps:
         if st["parent"] in key:
@@ -665,13 +669,16 @@ def test_example_2_derivation_is_one_step_to_delta():
     ex = example2()
     latex = derivation_latex(trace(ex.root))
     _parses(latex)
-    assert r"\delta = \frac{\partial {L}}{\partial {z}} &= \sigma({z}) \cdot" in latex  # σ(z) − y, y = 0
+    # σ′ = ŷ(1 − ŷ) times ∂L/∂ŷ, and beside it the chapter's ŷ − y with y = 0
+    step = r"\delta = \frac{\partial {L}}{\partial {z}} &= {\hat{y}}\left(1 - {\hat{y}}\right) \cdot"
+    assert step in latex and r"= {\hat{y}} - y = 0.731059 - 0" in latex
     for name in ("z", "w", "b"):  # the chapter's 0.7311, 1.4622, 0.7311
         line = next(
             li for li in latex.split("\n") if rf"\frac{{\partial {{L}}}}{{\partial {{{name}}}}} &=" in li
         )
-        assert line.removesuffix(r" \\").endswith(f"= {ex.nodes[name].grad:.6g}")
-    assert r"\mathrel{+}=" not in latex and r"\hat{y}" not in latex  # no node on two paths, no ŷ node
+        line = line.removesuffix(r" \\").removesuffix(r" = {\hat{y}} - y = 0.731059 - 0")
+        assert line.endswith(f"= {ex.nodes[name].grad:.6g}")
+    assert r"\mathrel{+}=" not in latex  # no node on two paths
     assert str(trace(ex.root).to_latex()) == latex and isinstance(trace(ex.root).to_latex(), LaTeX)
 
 

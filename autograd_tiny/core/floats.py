@@ -44,6 +44,18 @@ def sigmoid_slope(y: float, u: float) -> float:
     return y * sigmoid(-u)
 
 
+def bce(u: float, t: float) -> float:
+    """−[t ln u + (1 − t) ln(1 − u)], the binary cross-entropy of a probability u for a target t,
+    with a term of weight 0 left out (ŷ = 1 with y = 1 costs 0, not 0·ln 0)."""
+    return -(xlogy(t, u) + xlogy(1.0 - t, 1.0 - u))
+
+
+def bce_slope(u: float, t: float) -> float:
+    """∂/∂u of −[t ln u + (1 − t) ln(1 − u)] = (u − t)/(u(1 − u)), as (1 − t)/(1 − u) − t/u with a term
+    of weight 0 left out (so ŷ = 1 with y = 1 has slope −1, not 0/0). Printed as the texts write it."""
+    return (0.0 if t == 1.0 else (1.0 - t) / (1.0 - u)) - (0.0 if t == 0.0 else t / u)
+
+
 def sech2(u: float) -> float:
     """sech²(u) = 1 − tanh²(u) = 4e^(−2|u|) / (1 + e^(−2|u|))², without the cancellation of 1 − tanh².
 
@@ -165,9 +177,9 @@ def ones(u: Sequence[float]) -> tuple[float, ...]:
 
 
 # the names a rule may use, on floats (the engine's first-order path and generated code)
-_FUNCTIONS = (exp, log, sigmoid, sigmoid_slope, sech2, softplus, relu, leaky_relu, step, select, sign, pow,
-              pow_minus_one, xlogy, dot, logsumexp, softmax, square, cross_entropy, softmax_minus_onehot,
-              ones)  # fmt: skip
+_FUNCTIONS = (exp, log, sigmoid, sigmoid_slope, bce, bce_slope, sech2, softplus, relu, leaky_relu, step,
+              select, sign, pow, pow_minus_one, xlogy, dot, logsumexp, softmax, square, cross_entropy,
+              softmax_minus_onehot, ones)  # fmt: skip
 FLOAT_MATH: dict[str, Any] = {f.__name__: f for f in _FUNCTIONS}
 FLOAT_MATH.update(tanh=math.tanh, sin=math.sin, cos=math.cos, abs=abs, sum=sum)
 __all__ = [f.__name__ for f in _FUNCTIONS]  # what ``from floats import *`` gives rules.py

@@ -35,3 +35,8 @@ def display_names(order: list[Value]) -> list[str]:
         if len(counts) == len(names):
             return names
         names = [f"{name}#{i}" if counts[name] > 1 else name for i, name in enumerate(names)]
+
+
+# A constant that an op's formula writes by name, not by its number: a BCE's target is y, as its op
+# reads "BCE(y = 0)", so that ∂L/∂ŷ reads (ŷ − y)/(ŷ(1 − ŷ)) and ∂L/∂z = σ(z) − y, as the chapter.
+NAMED_CONSTANTS = {"bce": {"t": "y"}, "bce_with_logits": {"t": "y"}}

@@ -70,7 +70,8 @@ _PREC = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.Pow: 4}
 # how the table's functions read; {0}, {1} are the arguments as printed
 _TEXT_CALLS = {
     "exp": "exp({0})", "log": "ln {0}", "tanh": "tanh({0})", "sigmoid": "σ({0})",
-    "sigmoid_slope": "{0}(1 − {0})", "sech2": "1 − tanh²({0})", "softplus": "softplus({0})",
+    "sigmoid_slope": "{0}(1 − {0})", "bce": "−[{1}·ln {0} + (1 − {1})·ln(1 − {0})]",
+    "bce_slope": "({0} − {1})/({0}(1 − {0}))", "sech2": "1 − tanh²({0})", "softplus": "softplus({0})",
     "relu": "ReLU({0})",
     "leaky_relu": "LeakyReLU({0}; {1})", "step": "ReLU′({0})", "select": "{1} if {0} > 0 else {2}",
     "sign": "sign({0})", "abs": "|{0}|", "sin": "sin({0})", "cos": "cos({0})", "pow": "{0}^{1}",
@@ -80,7 +81,10 @@ _TEXT_CALLS = {
 }  # fmt: skip
 _LATEX_CALLS = {
     "exp": r"e^{{{0}}}", "log": r"\ln {0}", "tanh": r"\tanh({0})", "sigmoid": r"\sigma({0})",
-    "sigmoid_slope": r"{0}\left(1 - {0}\right)", "sech2": r"\left(1 - \tanh^2({0})\right)",
+    "sigmoid_slope": r"{0}\left(1 - {0}\right)",
+    "bce": r"-\left[{1} \ln {0} + (1 - {1}) \ln(1 - {0})\right]",
+    "bce_slope": r"\frac{{{0} - {1}}}{{{0}\left(1 - {0}\right)}}",
+    "sech2": r"\left(1 - \tanh^2({0})\right)",
     "softplus": r"\operatorname{{softplus}}({0})",
     "relu": r"\operatorname{{ReLU}}({0})", "leaky_relu": r"\operatorname{{LeakyReLU}}({0}; {1})",
     "step": r"\operatorname{{ReLU}}'({0})",
@@ -138,6 +142,11 @@ class _Printer:
             form = table.get(node.func.id)
             if form is None:
                 return f"{node.func.id}({', '.join(args)})"
+            if node.func.id in ("log", "xlogy"):  # ln of a sum or a quotient is bracketed: ln(1 − u)
+                k = len(args) - 1
+                if isinstance(node.args[k], (ast.BinOp, ast.UnaryOp)):
+                    args[k] = rf"\left({args[k]}\right)" if latex else f"({args[k]})"
+                    form = form.replace("ln {", "ln{")
             s = form.format(*args)
             if node.func.id == "square" and isinstance(node.args[0], ast.BinOp):
                 s = form.format(f"({args[0]})")

@@ -153,6 +153,8 @@ TABLE: list[Rule] = [
     _rule("logsumexp",  "u*",       "logsumexp(u)",       ["softmax(u)"],                          "logΣexp"),
     # the losses the chapter treats as one step, each with the chapter's local derivative
     _rule("squared_error",   "u v",  "square(u - v)",       ["2 * (u - v)", "-2 * (u - v)"], "(ŷ − {})²"),
+    _rule("bce",             "u t",  "bce(u, t)",           ["bce_slope(u, t)", "log((1 - u) / u)"],
+          "BCE(y = {})"),  # of a probability ŷ: ∂/∂ŷ = (ŷ − y)/(ŷ(1 − ŷ)), and with σ′ it is ŷ − y
     _rule("bce_with_logits", "z t",  "softplus(z) - t * z", ["sigmoid(z) - t", "-z"],        "BCE(y = {})"),
     _rule("cross_entropy",   "z* t", "cross_entropy(z, t)", ["softmax_minus_onehot(z, t)", "0"], "CE({})"),
 ]

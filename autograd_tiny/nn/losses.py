@@ -85,20 +85,15 @@ def binary_cross_entropy(probs: Any, targets: Any, reduction: str = "mean") -> V
                 f"{name}: probs must lie in [0, 1], got {pi.data!r} (probs[{i}]); "
                 f"for raw scores (logits) use binary_cross_entropy_with_logits"
             )
-    terms = []
-    for pi, ti, y in zip(p, t, ys, strict=True):
+    for pi, y in zip(p, ys, strict=True):
         if (pi.data == 0.0 and y > 0.0) or (pi.data == 1.0 and y < 1.0):
             raise ValueError(
                 f"{name}: probability {pi.data!r} with target {y!r} has infinite loss "
                 f"(use binary_cross_entropy_with_logits for saturated outputs)"
             )
-        # A term whose weight is exactly 0 is left out, so ŷ = 1 with y = 1 costs log(1) = 0.
-        if y == 1.0:
-            terms.append(-pi.log())
-        elif y == 0.0:
-            terms.append(-(1 - pi).log())
-        else:
-            terms.append(-(ti * pi.log() + (1 - ti) * (1 - pi).log()))
+    # one node per example, as the chapter writes it, with ∂L/∂ŷ = (ŷ − y)/(ŷ(1 − ŷ)); a term whose
+    # weight is exactly 0 is left out, so ŷ = 1 with y = 1 costs log(1) = 0 and has slope −1
+    terms = [OPS["bce"](pi, ti) for pi, ti in zip(p, t, strict=True)]
     return _reduce(terms, reduction)
 
 

@@ -41,12 +41,24 @@ def _const(x: float) -> Value:
     return lift(x, "a derivative")
 
 
+def _by_target(t: Value, one: Callable[[], Value], zero: Callable[[], Value]) -> Value:
+    """t·one() + (1 − t)·zero() for a BCE's target t, a term left out where t is the constant 0 or 1
+    (its ln or 1/u may be infinite there; floats.bce does the same). A Value t keeps both terms."""
+    if not isinstance(t, Constant):
+        return t * one() + (1.0 - t) * zero()
+    if t.data == 1.0:
+        return one()
+    return zero() if t.data == 0.0 else t.data * one() + (1.0 - t.data) * zero()
+
+
 VALUE_MATH: dict[str, Any] = {
     "exp": Value.exp,
     "log": Value.log,
     "tanh": Value.tanh,
     "sigmoid": Value.sigmoid,
     "sigmoid_slope": lambda y, u: y * (-u).sigmoid(),  # σ′(u) = y(1 − y) = σ(u)σ(−u)
+    "bce": lambda u, t: -_by_target(t, lambda: u.log(), lambda: (1.0 - u).log()),
+    "bce_slope": lambda u, t: _by_target(t, lambda: -1.0 / u, lambda: 1.0 / (1.0 - u)),
     "sech2": lambda u: 4.0 * (2.0 * u).sigmoid() * (-2.0 * u).sigmoid(),  # sech²(u) = 4σ(2u)σ(−2u)
     "softplus": Value.softplus,
     "relu": Value.relu,

@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from autograd_tiny.core.names import NAMED_CONSTANTS
 from autograd_tiny.core.printing import to_latex
 from autograd_tiny.core.rules import RULES
 
@@ -170,6 +171,8 @@ def derivation_latex(trace: Trace) -> str:
                 names[name] = r"\left(" + ", ".join(parent_tex(row, m) for m in g) + r"\right)"
             elif row.constants[g] is None:  # a node, not a number constant
                 names[name] = parent_tex(row, g)
+            elif name in NAMED_CONSTANTS.get(rule.name, {}):  # a BCE's target: y, as its op reads
+                names[name] = NAMED_CONSTANTS[rule.name][name]
             else:  # a number constant, exactly (not as shown): folded into the formula (2·u for a square)
                 values[name] = row.constants[g]
         expr = rule.derivs[j]
@@ -201,6 +204,10 @@ def derivation_latex(trace: Trace) -> str:
             rf"{_latex_number(s.local)} \cdot {_latex_factor(s.upstream)} = {_latex_number(s.contribution)}"
         )
         rhs = rf"{_product_factor(local(row, k))} \cdot {gradient(s.child)} = {numbers}"
+        if getattr(s, "combined", ()):  # σ into BCE: the chapter's ŷ − y, the two derivatives combined
+            a, a_value, t, t_value = s.combined
+            t_tex = _atom(tex[t]) if t in tex else latex_name(t)
+            rhs += rf" = {_atom(tex[a])} - {t_tex} = {_latex_number(a_value)} - {_latex_factor(t_value)}"
         if paths[s.parent] == 1:  # its only path: this step is its whole gradient
             name = (
                 f"{delta(s.parent)} = {partial(root, s.parent)}"

@@ -96,6 +96,8 @@ def _formula(step: Step) -> list[list[str]]:
         [" = ", ""],
         [num(step.contribution), "con"],
     ]
+    if step.shortcut:  # σ into BCE: ", which is ŷ − y = 0.731059 − 0"
+        tail.append([step.shortcut, "con"])
     end = "".join(t for t, _ in tail)
     if not (text.startswith(head) and text.endswith(end)):  # should trace ever write a step otherwise
         return [[text, ""]]
@@ -395,8 +397,8 @@ class Stepper:
             field = _grad_field(shares, total, n)
             if len(field) > len(widest[e.parent]):
                 widest[e.parent] = field
-            shown = "" if s.symbol == num(s.local) else f"{s.symbol} = "
-            local = f"∂{wrt(s.child)}/∂{wrt(s.parent)} = {shown}"
+            written = "" if s.symbol == num(s.local) else f"{s.symbol} = "
+            local = f"∂{wrt(s.child)}/∂{wrt(s.parent)} = {written}"
             self.steps.append(
                 {
                     "parent": s.parent, "child": s.child, "symbol": s.symbol, "local": s.local,

@@ -19,7 +19,7 @@ from typing import Any
 
 from autograd_tiny.core.engine import Constant, CustomOp, Value
 from autograd_tiny.core.graph import topological_order
-from autograd_tiny.core.names import display_names, op_label
+from autograd_tiny.core.names import NAMED_CONSTANTS, display_names, op_label
 from autograd_tiny.core.printing import factor, num, to_text
 from autograd_tiny.core.rules import RULES
 from autograd_tiny.views.latex import LaTeX, derivation_latex
@@ -70,6 +70,8 @@ def _symbol(node: Value, k: int, names: list[str], own: str) -> str:
     for name, g in zip(rule.names, groups, strict=True):
         if isinstance(g, list):
             text[name] = "(" + ", ".join(names[m] for m in g) + ")"
+        elif isinstance(node.parents[g], Constant) and name in NAMED_CONSTANTS.get(rule.name, {}):
+            text[name] = NAMED_CONSTANTS[rule.name][name]
         elif isinstance(node.parents[g], Constant):
             values[name] = node.parents[g].data  # a constant's number is folded into the formula
         else:
@@ -118,14 +120,36 @@ class Step:
     contribution: float
     root: str
     arg: int = 0  # which argument of the child the parent is (x + x: 0, then 1)
+    # σ into the loss BCE: the chapter's shortcut, the two local derivatives combined,
+    # ŷ(1 − ŷ) · (ŷ − y)/(ŷ(1 − ŷ)) = ŷ − y: (ŷ's name, ŷ, y's name, y); () for any other step
+    combined: tuple[str, float, str, float] | tuple[()] = ()
+
+    @property
+    def shortcut(self) -> str:
+        """The combined form after the step (", which is ŷ − y = 0.731059 − 0"), or ""."""
+        if not self.combined:
+            return ""
+        a, a_value, t, t_value = self.combined
+        return f", which is {a} − {_wrap(t)} = {num(a_value)} − {factor(t_value)}"
 
     def __str__(self) -> str:
         """∂L/∂w2 += a1 · ∂L/∂z2 = 2 · (−6) = −12."""
         r = self.root
         return (
             f"∂{r}/∂{wrt(self.parent)} += {_wrap_formula(self.symbol)} · ∂{r}/∂{wrt(self.child)} = "
-            f"{num(self.local)} · {factor(self.upstream)} = {num(self.contribution)}"
+            f"{num(self.local)} · {factor(self.upstream)} = {num(self.contribution)}{self.shortcut}"
         )
+
+
+def _combined(node: Value, root: Value, consumers: dict[int, list[Value]], name: Any) -> tuple:
+    """For the step into a sigmoid's input whose only consumer is the root BCE of that probability:
+    (ŷ's name, ŷ, y's name ("y" for a number target, as the op reads "BCE(y = 0)"), y); else ()."""
+    users = consumers.get(id(node), [])
+    if node.op != "sigmoid" or len(users) != 1 or users[0] is not root or root.op != "bce":
+        return ()
+    target = root.parents[1]
+    t_name = "y" if isinstance(target, Constant) else name(target)
+    return (name(node), node.data, t_name, target.data)
 
 
 class Trace:
@@ -145,6 +169,10 @@ class Trace:
         def name(p: Value) -> str:
             return names[index[id(p)]] if id(p) in index else num(p.data)
 
+        consumers: dict[int, list[Value]] = {}
+        for n in order:
+            for p in n.parents:
+                consumers.setdefault(id(p), []).append(n)
         # The backward pass, recomputed here: g[i] = ∂root/∂(node i).
         grads = [0.0] * len(order)
         grads[-1] = 1.0
@@ -159,8 +187,11 @@ class Trace:
                 contribution = local * grads[i]
                 grads[j] += contribution
                 symbol = _symbol(node, k, pnames, names[i])
+                combined = _combined(node, root, consumers, name)
                 self.steps.append(
-                    Step(names[j], names[i], symbol, local, grads[i], contribution, self.root_name, k)
+                    Step(
+                        names[j], names[i], symbol, local, grads[i], contribution, self.root_name, k, combined
+                    )
                 )
         self._named = set(names)  # the nodes of the table (constants are not among them)
         self.rows = [

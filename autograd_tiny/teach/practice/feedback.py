@@ -526,6 +526,13 @@ class Exercise:
             if len(paths) > 1
             else ""
         )
+        for e in paths:  # σ into the cross-entropy: the chapter's shortcut gives the number at once
+            if self._trace.steps[e].combined:
+                a, _, y, _ = self._trace.steps[e].combined
+                also += (
+                    f" The shortcut: σ′ and the cross-entropy's derivative combine to "
+                    f"∂L/∂{wrt(label)} = {a} − {y}."
+                )
         return (
             f"Your number does not follow from {start} by the chain rule, and no classic slip explains it. "
             f"Check the steps from there down to {self._pretty[n]}, starting with "

@@ -10,6 +10,7 @@ from typing import Any
 
 from autograd_tiny.core import functional as F
 from autograd_tiny.core.engine import Value, brief
+from autograd_tiny.nn.losses import binary_cross_entropy
 from autograd_tiny.teach.practice.answers import Chain
 from autograd_tiny.teach.practice.feedback import Built, Exercise, Slip
 
@@ -201,11 +202,9 @@ def _mlp_reference(x: float, Ws: list, bs: list, y: float, widths: Sequence[int]
 
 
 def _bce(z: Value, y: int) -> Value:
-    """ŷ = σ(z) and L = −[y ln ŷ + (1 − y) ln(1 − ŷ)], the term with weight 0 left out."""
-    y_hat = _named(z.sigmoid(), "ŷ")
-    if y == 1:
-        return _named(-_named(y_hat.log(), "ln ŷ"), "L")
-    return _named(-_named(_named(1 - y_hat, "1−ŷ").log(), "ln(1−ŷ)"), "L")
+    """ŷ = σ(z) and L = −[y ln ŷ + (1 − y) ln(1 − ŷ)] as one node, as examples.example2 builds it:
+    ∂L/∂ŷ = (ŷ − y)/(ŷ(1 − ŷ)), and the step into z reads the chapter's ŷ − y beside it."""
+    return _named(binary_cross_entropy([_named(z.sigmoid(), "ŷ")], [y]), "L")
 
 
 def _sigmoid_bce(rng: random.Random, level: int) -> Built:
