@@ -20,7 +20,7 @@ import autograd
 import autograd.numpy as anp
 import pytest
 
-from autograd_tiny import Value
+from autograd_tiny import Value, gradcheck
 from autograd_tiny.higher import grad, gradients, hessian, jacobian, jvp, tangents
 
 
@@ -218,6 +218,17 @@ def test_a_number_only_call_inside_a_transform_is_refused_not_a_silent_zero():
     # a graph that does not depend on the transform's variable is no concern of it
     a = Value(3.0, "a")
     assert grad(lambda x: x * gradients(a * a, [a])[0])(2.0) == 6.0
+
+
+def test_gradcheck_runs_f_as_a_transform_does():
+    # gradcheck differentiates f too: a transform inside f, called with numbers and closing over
+    # f's input, must give a graph over it (it gave a float, and gradcheck refused f)
+    for inner, theirs in BY_CLOSURE.values():
+        for order in (1, 2):
+            result = gradcheck(inner, [0.8], order=order)
+            assert result, (inner, order, str(result))
+        analytic = gradcheck(inner, [0.8]).rows[0].analytic
+        assert _close(analytic, _theirs(autograd.grad(theirs), 0.8), 1e-12)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from autograd_tiny.core import functional as F
 from autograd_tiny.core.engine import Number, Value, real_number
+from autograd_tiny.transforms.higher import gradients, running
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,14 @@ class GradcheckResult:
 
 
 def _evaluate(f: Callable[..., Value], xs: list[Value]) -> Value:
-    """f(*xs), checked to be a single Value holding a finite number."""
+    """f(*xs), checked to be a single Value holding a finite number.
+
+    f runs as a transform would run it, so a grad, hessian, jacobian or jvp inside f returns a
+    graph over xs (not a float that the check would see as a constant).
+    """
     try:
-        out = f(*xs)
+        with running("gradcheck", xs):
+            out = f(*xs)
     except TypeError as e:  # most often f takes a different number of arguments than there are inputs
         raise TypeError(f"gradcheck: f called with {len(xs)} inputs raised TypeError: {e}") from e
     if isinstance(out, list) and len(out) == 1:
@@ -170,8 +176,6 @@ def _second_order(
     atol: float,
 ) -> GradcheckResult:
     """Every ∂²f/∂xᵢ∂xⱼ against the central difference of the first-order gradient."""
-    from autograd_tiny.transforms.higher import gradients  # higher builds on the modules gradcheck uses
-
     xs = leaves()
     first = gradients(_evaluate(f, xs), xs, create_graph=True)  # ∂f/∂xⱼ as graphs over xs
     hessian = [gradients(g, xs) for g in first]  # hessian[j][i] = ∂²f/∂xᵢ∂xⱼ

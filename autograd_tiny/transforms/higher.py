@@ -314,8 +314,12 @@ _RUNNING = _Running()
 
 
 @contextmanager
-def _running(who: str, variables: Sequence[Value]) -> Iterator[None]:
-    """Mark the transform ``who`` with these variables as running around the block."""
+def running(who: str, variables: Sequence[Value]) -> Iterator[None]:
+    """Mark the transform ``who``, differentiating by ``variables``, as running around the block.
+
+    Code that calls a user's f on variables of its own and differentiates the result (the
+    transforms here, gradcheck) runs f inside this, so that transforms f calls return Values.
+    """
     before = _RUNNING.stack
     _RUNNING.stack = (*before, (who, tuple(variables)))
     try:
@@ -396,7 +400,7 @@ def grad(f: Callable[..., Value], argnum: int = 0) -> Callable[..., Any]:
         leaf = x + 0.0 if isinstance(x, Value) else Value(finite(x, "grad: the argument"), "x")
         # The other arguments, if numbers, become constants: f may use Value methods on every one.
         rest = [lift(a, "grad") if isinstance(a, Real) and not isinstance(a, bool) else a for a in args]
-        with _running("grad", [leaf]):
+        with running("grad", [leaf]):
             out = _scalar(f(*rest[:i], leaf, *rest[i + 1 :]), "grad")
         (d,) = gradients(out, [leaf], create_graph=nested)
         return d if nested else float(d)
@@ -427,7 +431,7 @@ def hessian(f: Callable[..., Value]) -> Callable[..., list[list[Any]]]:
         _no_keywords("hessian", kwargs)
         nested = _nested(xs)
         X = _leaves(xs, "hessian")
-        with _running("hessian", X):
+        with running("hessian", X):
             out = _scalar(f(*X), "hessian")
         first = gradients(out, X, create_graph=True)  # ∂f/∂xᵢ, each a graph over X
         if nested:
@@ -563,7 +567,7 @@ def jvp(f: Callable[..., Any], inputs: Sequence[Any], tangents_: Sequence[Any]) 
         raise ValueError(f"jvp: {len(xs)} inputs but {len(ts)} tangents")
     nested = _nested([*xs, *ts])
     X = _leaves(xs, "jvp")
-    with _running("jvp", X):
+    with running("jvp", X):
         raw = f(*X)
     outs = _outputs(raw, "jvp")
     dots = tangents(outs, X, ts, create_graph=nested)
@@ -587,7 +591,7 @@ def jacobian(f: Callable[..., Any], mode: str = "reverse") -> Callable[..., list
         _no_keywords("jacobian", kwargs)
         nested = _nested(xs)
         X = _leaves(xs, "jacobian")
-        with _running("jacobian", X):
+        with running("jacobian", X):
             outs = _outputs(f(*X), "jacobian")
         if mode == "reverse":
             if nested:
