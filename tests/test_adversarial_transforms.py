@@ -292,6 +292,17 @@ def test_a_zero_factor_carries_no_infinity_as_forward_mode():
         gradients(x * 1e-300 * 1e300 * 1e300, [x])  # forward: 1e-300, 1, 1e300; ∂L/∂(x·1e-300) = inf
 
 
+def test_gradcheck_differentiates_by_its_inputs_only():
+    # f closes over z = 0 (√z has an infinite derivative there) and over a parameter w: the check
+    # by f's own input a is 1 + w, and neither closed-over Value is touched
+    z, w = Value(0.0, "z"), Value(3.0, "w")
+    for order in (1, 2):
+        result = gradcheck(lambda a: a + z.sqrt() + a * a * w, [1.0], order=order)
+        assert result and z.grad == 0.0 and w.grad == 0.0, (order, str(result))
+    assert gradcheck(lambda a: a + z.sqrt() + a * a * w, [1.0]).rows[0].analytic == 1.0 + 2 * 3.0
+    assert autograd.grad(lambda a: a + a * a * 3.0)(1.0) == 7.0
+
+
 # ---------------------------------------------------------------------------------------------
 # F. The nesting state from 4 threads.
 # ---------------------------------------------------------------------------------------------
