@@ -383,6 +383,8 @@ def grad(f: Callable[..., Value], argnum: int = 0) -> Callable[..., Any]:
 
     ``grad(f)(2.0)`` is f′(2) as a float; ``grad(grad(f))(2.0)`` is f″(2). Inside another
     transform (or called with a Value) it returns a Value, so the outer one can differentiate it.
+    At top level with numbers the float is a constant to a later ``gradients()``, even if f closes
+    over Values: to differentiate it by one of them, pass that Value or call it inside a transform.
     """
     _callable(f, "grad")
     if isinstance(argnum, bool) or not isinstance(argnum, int):
