@@ -122,17 +122,22 @@ def local_derivatives(node: Value, wanted: Collection[int] | None = None) -> lis
     groups = rule.split(node.parents)
     out: list[Value | float | None] = []
     for f, group, vec in zip(_VALUE_DERIVS[node.op], groups, rule.vectors, strict=True):
-        members = group if vec else [group]
         first = len(out)  # the position of this input's first parent among the node's parents
-        asked = [wanted is None or k in wanted for k in range(first, first + len(members))]
-        if (not vec and isinstance(group, Constant)) or not any(asked):
-            out.extend([None] * len(members))  # a constant, or not asked for: never computed
+        if not vec:
+            if isinstance(group, Constant) or (wanted is not None and first not in wanted):
+                out.append(None)  # a constant, or not asked for: its derivative is never computed
+            else:
+                out.append(f(*groups, node))
+            continue
+        asked = [wanted is None or k in wanted for k in range(first, first + len(group))]
+        if not any(asked):
+            out.extend([None] * len(group))
             continue
         d = f(*groups, node)
-        ds = list(d) if isinstance(d, (list, tuple)) else [d] * len(members)
+        ds = list(d) if isinstance(d, (list, tuple)) else [d] * len(group)
         out.extend(
             None if isinstance(p, Constant) or not a else di
-            for p, di, a in zip(members, ds, asked, strict=True)
+            for p, di, a in zip(group, ds, asked, strict=True)
         )
     return out
 
@@ -216,6 +221,8 @@ def gradients(root: Value, inputs: Sequence[Value], create_graph: bool = False) 
         if gn is None or not node.parents or (not isinstance(gn, Value) and gn == 0.0):
             continue
         wanted = [k for k, p in enumerate(node.parents) if id(p) in reach]
+        if len(wanted) == len(node.parents):
+            wanted = None  # every parent: no need to look each one up
         for parent, d in zip(node.parents, local_derivatives(node, wanted), strict=True):
             if d is not None:
                 G[id(parent)] = _plus(G.get(id(parent)), _times(d, gn))
