@@ -185,6 +185,18 @@ def test_the_issues_cases():
     assert grad(lambda x: jacobian(lambda y: y**4)(x)[0][0])(2.0) == 48.0
     assert jvp(lambda x: jvp(lambda y: y**3, [x], [1.0])[1], [2.0], [1.0]) == (12.0, 12.0)
     assert hessian(lambda x: hessian(lambda y: y**4)(x)[0][0])(2.0) == [[24.0]]
+    # four levels: d⁴(y⁶)/dy⁴ = 360y² at 1
+    expected = autograd.grad(autograd.grad(autograd.grad(autograd.grad(lambda y: y**6))))(1.0)
+    assert grad(grad(lambda x: hessian(lambda y: y**6)(x)[0][0]))(1.0) == expected == 360.0
+    # perturbation confusion, Siskind & Pearlmutter's d/dx [x · d/dy (x + y)] = 1, through each
+    # transform as the inner one (a confused nesting would differentiate x + y by x too: 2)
+    assert jvp(lambda x: x * jvp(lambda y: x + y, [1.0], [1.0])[1], [1.0], [1.0])[1] == 1.0
+    assert jacobian(lambda x: x * jacobian(lambda y: x + y, mode="forward")(1.0)[0][0])(1.0) == [[1.0]]
+    assert grad(lambda x: x * jacobian(lambda y: x + y)(1.0)[0][0])(1.0) == 1.0
+    # d/dx [x · ∂²(x·y²)/∂y²] = d/dx 2x² = 4x
+    assert grad(lambda x: x * hessian(lambda y: x * y * y)(1.0)[0][0])(1.0) == 4.0
+    # a derivative by a jvp's tangent: the jvp is linear in it, ∂/∂a [3·2² · a] = 12
+    assert grad(lambda a: jvp(lambda y: y**3, [2.0], [a])[1])(5.0) == 12.0
 
 
 def test_nested_results_are_values_and_top_level_results_floats():
@@ -201,6 +213,14 @@ def test_nested_results_are_values_and_top_level_results_floats():
     assert type(hessian(lambda a: a**3)(2.0)[0][0]) is float
     assert all(type(v) is float for v in jvp(lambda a: a**3, [2.0], [1.0]))
     assert type(jacobian(lambda a: [a**3], mode="forward")(2.0)[0][0]) is float
+
+    # a transform whose f raised leaves no trace: the next top-level call is top level
+    def broken(x: Value) -> Value:
+        raise RuntimeError("f failed")
+
+    with pytest.raises(RuntimeError, match="f failed"):
+        grad(lambda x: hessian(broken)(x)[0][0])(1.0)
+    assert type(grad(lambda x: x * x)(1.0)) is float and type(hessian(lambda x: x * x)(1.0)[0][0]) is float
 
 
 def test_a_number_only_call_inside_a_transform_is_refused_not_a_silent_zero():
