@@ -176,7 +176,7 @@ def is_trivial(expr: str, rule: Rule) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-CATCH = "    except (ArithmeticError, ValueError, TypeError):"  # a forward computation that failed
+_CATCH = "    except (ArithmeticError, ValueError, TypeError):"  # a forward computation that failed
 _OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}  # how errors name them
 # The operands whose inf or NaN (a .data set by hand) can give a finite y (tanh ∞ = 1, 1/∞ = 0, ∞⁰ = 1):
 # the node maker screens these too. Any other inf or NaN operand makes y inf or NaN (σ maps one to
@@ -209,7 +209,7 @@ def float_source(rule: Rule) -> str:
             lines.append(f"    {n} = {P}.data")
     operands = ", ".join(f"*{P}" if v else P for P, v in zip(params, rule.vectors, strict=True))
     refuse = f"        refuse_operands({rule.name!r}, ({operands},))  # a .data set by hand to inf"
-    lines += ["    try:", f"        y = {to_python(rule.forward)}", CATCH]
+    lines += ["    try:", f"        y = {to_python(rule.forward)}", _CATCH]
     lines += [refuse, "        raise"]
     screen = "".join(f" + {n} - {n}" for n in HIDES.get(rule.name, "").split())
     lines.append(f"    if y - y{screen}:  # 0.0 if y (and each operand that y can hide) is finite, else NaN")
