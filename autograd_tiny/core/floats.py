@@ -30,10 +30,10 @@ def log(u: float) -> float:
 
 def sigmoid(u: float) -> float:
     """σ(u) = 1 / (1 + e⁻ᵘ), never overflowing: only e to a non-positive power is computed."""
-    if u >= 0.0:
-        return 1.0 / (1.0 + math.exp(-u))
+    if u >= 0.0:  # ∞ (a .data set by hand) is NaN here, not 1: the engine refuses it by name
+        return 1.0 / (1.0 + math.exp(-u)) if u <= 1.7976931348623157e308 else u - u
     e = math.exp(u)
-    return e / (1.0 + e)
+    return e / (1.0 + e) if u >= -1.7976931348623157e308 else u - u  # −∞ and NaN: NaN
 
 
 def sigmoid_slope(y: float, u: float) -> float:
@@ -140,8 +140,16 @@ def dot(w: Sequence[float], x: Sequence[float]) -> float:
     return total
 
 
+def _no_minus_inf(u: Sequence[float], name: str) -> None:
+    """A ValueError if an element is −∞: e^−∞ = 0 would drop it from the sum without a word (+∞ and
+    NaN need no check: they make the result NaN, which the engine refuses)."""
+    if min(u) == -math.inf:
+        raise ValueError(f"{name}: an input is -inf, not a finite number")
+
+
 def logsumexp(u: Sequence[float]) -> float:
     """log Σᵢ e^uᵢ = m + log Σᵢ e^(uᵢ − m) with m = max u: every exponent ≤ 0, the sum in [1, n]."""
+    _no_minus_inf(u, "logsumexp")
     m = max(u)
     return m + math.log(math.fsum(math.exp(a - m) for a in u))
 
@@ -161,6 +169,7 @@ def square(u: float) -> float:
 
 def cross_entropy(z: Sequence[float], t: float) -> float:
     """−log softmax(z)[t] = (m − z_t) + log Σᵢ e^(zᵢ − m), m = max z: exact for logits up to ±1e300."""
+    _no_minus_inf(z, "cross_entropy")
     m = max(z)
     return (m - z[int(t)]) + math.log(math.fsum(math.exp(a - m) for a in z))
 
@@ -174,6 +183,42 @@ def softmax_minus_onehot(z: Sequence[float], t: float) -> tuple[float, ...]:
 def ones(u: Sequence[float]) -> tuple[float, ...]:
     """A 1 for each element of u (the derivative of a sum)."""
     return (1.0,) * len(u)
+
+
+# ---------------------------------------------------------------------------------------------
+# Refusing an operand that is not a finite number. Value() and every op's result are checked, so
+# only a .data set by hand can hold inf or NaN; an op must not turn it into a finite number without
+# a word (ReLU(NaN) = 0, tanh(∞) = 1, e^−∞ = 0). The engine's node makers call these only when the
+# forward computation failed or its quick screen (y − y + u − u + …, 0 unless something is not
+# finite) is not 0, so a check costs the common case nothing.
+# ---------------------------------------------------------------------------------------------
+
+
+def refuse_operands(op: str, parents: Sequence[Any]) -> None:
+    """Raise, naming ``op`` and the operand, if a parent's ``.data`` is not a finite real number."""
+    for k, p in enumerate(parents):
+        d = getattr(p, "data", None)
+        which = f"operand {p.label!r}" if getattr(p, "label", "") else f"operand {k + 1} of {len(parents)}"
+        if isinstance(d, bool) or not isinstance(d, (int, float)):
+            raise TypeError(
+                f"{op}: {which} holds data {d!r:.40} ({type(d).__name__}), not a number: a Value's .data "
+                f"must be a finite float (was it set by hand?)"
+            )
+        if not (-1.7976931348623157e308 <= d <= 1.7976931348623157e308):  # inf, NaN, or an int too large
+            shown = repr(d) if isinstance(d, float) else "an int too large for a float"
+            raise ValueError(
+                f"{op}: {which} is {shown}, not a finite number: a Value's data must be finite, as "
+                f"Value() requires (was .data set by hand?)"
+            )
+
+
+def not_finite(op: str, *parents: Any, y: float) -> None:
+    """Refuse an operand that is not finite (``refuse_operands``), else a result that overflowed to
+    ±inf or became NaN, naming the op and its operands: it would poison every gradient downstream."""
+    refuse_operands(op, parents)
+    if not math.isfinite(y):
+        operands = ", ".join(repr(p.data) for p in parents)
+        raise OverflowError(f"{op}({operands}) = {y!r} is not a finite number")
 
 
 # the names a rule may use, on floats (the engine's first-order path and generated code)

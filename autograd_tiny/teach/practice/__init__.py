@@ -51,9 +51,14 @@ Checking an operation you wrote yourself (a forward function on floats and its d
 
 ``autograd-tiny practice [--kind K] [--seed N] [--level L]`` is the same in a terminal (``session``).
 
+For a class: ``practice.worksheet(30, seed=1)`` is 30 different exercises as a printable page, with
+``.save("sheet.html")`` and ``.save("key.html", key=True)`` (``autograd-tiny practice --worksheet 30
+--seed 1 --out sheet.html --key key.html``).
+
 Files, one job each: ``answers.py`` (reading a learner's numbers and gradient names), ``feedback.py``
 (an exercise, checking it, tracing a wrong answer to a step), ``kinds.py`` (the exercises' generators),
-``checkers.py`` (``check_op``, ``check_backward``) and ``session.py`` (the terminal session).
+``checkers.py`` (``check_op``, ``check_backward``), ``session.py`` (the terminal session) and
+``worksheet.py`` (printable worksheets and their keys).
 """
 
 from autograd_tiny.teach.practice.answers import parse_number
@@ -61,6 +66,7 @@ from autograd_tiny.teach.practice.checkers import Node, OpCheck, OpRow, check_ba
 from autograd_tiny.teach.practice.feedback import Exercise, Feedback, Verdict
 from autograd_tiny.teach.practice.kinds import KINDS, LEVELS, exercise
 from autograd_tiny.teach.practice.session import session
+from autograd_tiny.teach.practice.worksheet import Worksheet, worksheet
 
-__all__ = ["KINDS", "LEVELS", "Exercise", "Feedback", "Node", "OpCheck", "OpRow", "Verdict", "check_backward",
-           "check_op", "exercise", "parse_number", "session"]  # fmt: skip
+__all__ = ["KINDS", "LEVELS", "Exercise", "Feedback", "Node", "OpCheck", "OpRow", "Verdict", "Worksheet",
+           "check_backward", "check_op", "exercise", "parse_number", "session", "worksheet"]  # fmt: skip

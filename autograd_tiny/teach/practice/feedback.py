@@ -163,6 +163,10 @@ class Exercise:
         self.given: dict[str, Any] = built.given
         self.tolerance: float = built.tolerance  # relative: |answer − key| ≤ tolerance·|key|
         self.digits: int | None = built.digits
+        # the question's parts, for a page that lays them out (``question`` is them as text)
+        self.title: str = built.title
+        self.network: tuple[str, ...] = tuple(built.network)  # the computation, as text lines
+        self.note: str = built.note  # how to give the answers (integers, 4 significant digits, …)
         self._labels = list(built.unknowns)
         self.unknowns: tuple[str, ...] = tuple("dL/d" + ascii_label(label) for label in self._labels)
         self._pretty = {n: "∂L/∂" + wrt(label) for n, label in zip(self.unknowns, self._labels, strict=True)}
@@ -249,6 +253,11 @@ class Exercise:
         return f"<Exercise {self.kind} seed={self.seed} level={self.level}: {len(self.unknowns)} unknowns>"
 
     # --- the key ----------------------------------------------------------------------------
+
+    @property
+    def pretty(self) -> dict[str, str]:
+        """Each unknown's name → how the question writes it: "dL/dyhat" → "∂L/∂ŷ"."""
+        return dict(self._pretty)
 
     def answers(self) -> dict[str, float]:
         """The key: each unknown's name → ∂L/∂node as the engine computes it (for teachers)."""
