@@ -234,7 +234,8 @@ def test_examples_draws_and_steps_a_worked_example(tmp_path):
     values = topological_order(example1().root)
     assert all(any(t and t.startswith(v.label) for t in texts) for v in values), texts  # every node drawn
     html = page.read_text(encoding="utf-8")
-    assert html.startswith("<!DOCTYPE html>") and "<svg" in html
+    assert html.startswith("<!DOCTYPE html>") and "\\u003csvg" in html  # the drawing, in the page's data
+    assert '<img src="data:image/svg+xml;base64,' in html  # and its still picture, for no scripts
 
 
 @pytest.mark.parametrize(

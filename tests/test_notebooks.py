@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -95,6 +96,45 @@ def test_notebook_runs_and_reproduces_its_stored_outputs(path, tmp_path, rendere
         assert "image/svg+xml" in kinds  # the graphs are rendered, inline
     if "plot_training(" in "".join(c.source for c in _code_cells(stored)):
         assert "image/png" in kinds  # the loss curve and decision boundary are shown
+
+
+# What JupyterLab shows of an output in a notebook that is not trusted (every fresh clone's): the
+# first of these forms that the output has. SVG and JavaScript are never shown untrusted; HTML is,
+# through a sanitizer that drops <script> and <style> with their text and strips the tags of an
+# inline SVG, leaving its text loose on the page.
+UNTRUSTED_ORDER = ("text/html", "text/markdown", "text/latex", "image/png", "image/jpeg", "image/gif")
+
+
+def _untrusted_view(data: dict) -> tuple[str, str]:
+    """(the form an untrusted notebook shows, what is left of it): a sanitized page for HTML."""
+    kind = next((k for k in UNTRUSTED_ORDER if k in data), "text/plain")
+    shown = "".join(data.get(kind, ""))
+    if kind == "text/html":
+        shown = re.sub(r"<(script|style)\b.*?</\1>", "", shown, flags=re.S)
+    return kind, shown
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_every_stored_picture_shows_in_an_untrusted_notebook(path):
+    """A drawing, stepper or figure stored in a notebook is seen when a fresh clone opens it with
+    nothing run: each carries a form that is safe untrusted, and that form is a picture (an image,
+    or HTML whose drawing is an <img>, not inline SVG, and whose dead buttons are hidden)."""
+    stored = nbformat.read(path, as_version=4)
+    for n, cell in enumerate(_code_cells(stored), start=1):
+        for out in cell.outputs:
+            data = out.get("data", {})
+            if not set(data) - {"text/plain"}:
+                continue  # text only: shown as it is
+            kind, shown = _untrusted_view(data)
+            where = f"{path.name}, code cell {n}: {sorted(data)}"
+            assert kind != "text/plain", f"{where}: untrusted, only its text shows"
+            if kind == "text/html":
+                assert "<svg" not in shown, f"{where}: an inline SVG shows as loose text untrusted"
+                for button in re.finditer(r"<button\b", shown):
+                    bar = shown.rfind('style="display: none"', 0, button.start())
+                    assert bar != -1, f"{where}: a button that does nothing untrusted is shown"
+                if "image/svg+xml" in data or "<script" in "".join(data["text/html"]):
+                    assert re.search(r'<img src="data:image/(svg\+xml|png);base64,', shown), where
 
 
 def test_plot_training_shows_its_figure_once_in_a_notebook_and_leaves_later_figures_alone(tmp_path):

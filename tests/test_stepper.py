@@ -12,6 +12,7 @@ in one step), so no node of theirs is used by two paths: the tests that need one
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import json
 import math
@@ -264,8 +265,10 @@ def test_the_page_needs_nothing_from_the_network(tmp_path, renderer):
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     for text in (page, s._repr_html_()):
         assert not re.search(r"https?://", text)
-        assert not re.search(r"<link|<img|<iframe|\bsrc=|@import|url\(", text)
-        assert "<svg" in text and "<script>" in text
+        assert not re.search(r"<link|<iframe|\bsrc=(?!\"data:)|@import|url\(", text)
+        assert "<script>" in text and "\\u003csvg" in text  # the live drawing, in the page's data
+        still = re.findall(r'<img src="data:image/svg\+xml;base64,([^"]+)"', text)
+        assert len(still) == 1 and base64.b64decode(still[0]).startswith(b"<svg")  # and its still image
 
 
 def test_every_display_has_its_own_ids(renderer):
@@ -279,16 +282,35 @@ def test_every_display_has_its_own_ids(renderer):
     assert not set(ids) & set(re.findall(r'\bid="([^"]+)"', b))
 
 
-def test_without_scripts_the_page_shows_the_start(renderer):
+def _without_scripts(page: str) -> str:
+    """The page as a front end that runs no script shows it, the way an untrusted notebook's
+    sanitizer leaves it: no <script> or <style> (their text dropped), no inline SVG (its text kept)."""
+    page = re.sub(r"<(script|style)\b.*?</\1>", "", page, flags=re.S)
+    return re.sub(r"</?(svg|g|text|polygon|path|ellipse|defs)\b[^>]*>", "", page)
+
+
+def test_without_scripts_the_page_shows_the_start_as_a_still_picture(renderer):
+    """Where no script runs (an untrusted notebook, a browser with scripts off) the page shows a
+    picture of step 0 (every grad ?, the output's 1), the line that says so and the start text;
+    the buttons, which would do nothing, are hidden until the script shows them."""
+    import xml.etree.ElementTree as ET
+
     s = step_through(example1().root)
-    page = s.html()
+    page = _without_scripts(s.html())
     els = _elements(page)
     p = _prefix(page)
-    assert els[f"{p}counter"]["text"] == f"step 0 of {EXAMPLE_1_STEPS}"
+    assert "display: none" in re.search(rf'<div[^>]*id="{p}bar"[^>]*>', page).group()
+    assert els[f"{p}still"]["text"].startswith(
+        f"The backward pass of L in {EXAMPLE_1_STEPS} chain-rule steps"
+    )
     assert els[f"{p}formula"]["text"] == "start: ∂L/∂L = 1"
+    (still,) = re.findall(r'<img src="data:image/svg\+xml;base64,([^"]+)"', page)
+    tree = ET.fromstring(base64.b64decode(still))
+    texts = tree.iter("{http://www.w3.org/2000/svg}text")
+    grads = [t.text for t in texts if re.fullmatch(r"\w+_g\d+", t.get("id", ""))]
     last = len(s.trace.rows)
-    grads = [el["text"] for key, el in els.items() if re.fullmatch(rf"{p}g\d+", key)]
     assert len(grads) == last and grads.count("grad 1") == 1 and grads.count("grad ?") == last - 1
+    assert "grad ?" not in re.sub(r"<[^>]+>", "", page)  # no drawing's text loose on the page
 
 
 def test_bad_input_is_refused_clearly(renderer):

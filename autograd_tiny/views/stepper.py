@@ -36,7 +36,7 @@ from autograd_tiny.views.latex import (  # re-exported: stepper.derivation_latex
     latex_name,
 )
 from autograd_tiny.views.trace import Step, Trace, factor, num, wrt
-from autograd_tiny.views.viz import draw_dot
+from autograd_tiny.views.viz import draw_dot, svg_image
 
 __all__ = ["LaTeX", "Stepper", "derivation_latex", "latex_name", "step_through"]
 
@@ -266,6 +266,9 @@ _JS = r"""
   box.setAttribute("data-ready", "1");
   function el(id) { return box.querySelector("#" + P + id); }
   var data = JSON.parse(el("data").textContent);
+  el("graph").innerHTML = data.svg;  // the live drawing replaces the still image of step 0
+  el("bar").style.display = "";
+  el("still").style.display = "none";
   var steps = data.steps, n = steps.length, k = 0;
   function pieces(target, parts) {
     target.textContent = "";
@@ -441,10 +444,10 @@ class Stepper:
         css = _CSS.replace("#P", f"#{prefix}root").replace("MAXH", max_height)
         js = _JS.replace("PREFIX", prefix).replace("ISPAGE", "true" if page else "false")
         js = js.replace("MINPX", str(_MIN_PX)).replace("FONT", str(_FONT))
-        data = {"steps": self.steps, "nodes": self._nodes, "start": self._start}
+        svg = self._svg.replace(f'id="{_TOKEN}', f'id="{prefix}')
+        data = {"steps": self.steps, "nodes": self._nodes, "start": self._start, "svg": svg}
         # "<" is written as \u003c so that no text in the JSON can end the <script> element early
         blob = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
-        svg = self._svg.replace(f'id="{_TOKEN}', f'id="{prefix}')
         button = '<button type="button" id="{p}{act}" title="{key}">{text}</button>'
         buttons = "".join(
             button.format(p=prefix, act=act, key=key, text=text)
@@ -452,6 +455,11 @@ class Stepper:
                                    ("next", "→", "Next ▶"), ("last", "End", "Last ▶|"))
         )  # fmt: skip
         n = len(self.steps)
+        # where no script runs (an untrusted notebook, a page opened with scripts off) the page is a
+        # still picture of step 0, with this line; the script puts the live drawing and buttons in
+        r = self.trace.root_name
+        still = (f"The backward pass of {r} in {n} chain-rule steps, at step 0 (a still picture): run "
+                 "the cell, or open the saved page in a browser, to step through them.")  # fmt: skip
 
         def spans(parts: list[list[str]]) -> str:  # the first state, shown even where scripts do not run
             return "".join(f'<span class="{c}">{html.escape(t)}</span>' for t, c in parts)
@@ -465,9 +473,11 @@ class Stepper:
             f'<div id="{prefix}root" class="agt-stepper" tabindex="0" data-step="0" '
             f'data-prefix="{prefix}" data-lm-suppress-shortcuts="true" data-p-suppress-shortcuts="true">'
             f"<style>{css}</style>"
-            f'<div class="agt-bar">{buttons}<span class="agt-counter" id="{prefix}counter">step 0 of {n}'
-            f'</span><span class="agt-keys">keys → ← Home End<br>{legend}</span></div>'
-            f'<div class="agt-graph" id="{prefix}graph">{svg}</div>'
+            f'<div class="agt-bar" id="{prefix}bar" style="display: none">{buttons}'
+            f'<span class="agt-counter" id="{prefix}counter">step 0 of {n}</span>'
+            f'<span class="agt-keys">keys → ← Home End<br>{legend}</span></div>'
+            f'<div class="agt-still" id="{prefix}still"><b>{html.escape(still)}</b></div>'
+            f'<div class="agt-graph" id="{prefix}graph">{svg_image(self._svg, repr(self)[1:-1])}</div>'
             f'<div class="agt-panel"><div class="agt-formula" id="{prefix}formula">'
             f'{spans(self._start["formula"])}</div><div class="agt-parts" id="{prefix}parts">'
             f'{spans(self._start["parts"])}</div><div class="agt-sum" id="{prefix}sum">'

@@ -16,6 +16,8 @@ neuron (its z, a and δ = ∂L/∂z) instead of one box per weight.
 
 from __future__ import annotations
 
+import base64
+import html
 import math
 import os
 import re
@@ -160,6 +162,30 @@ class Drawing(graphviz.Digraph):
     def _repr_svg_(self) -> str:
         """The SVG Jupyter shows (for front ends that ask for ``_repr_svg_``)."""
         return self._repr_image_svg_xml()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
+        """The SVG, and the same SVG as an image in HTML: a notebook that is not trusted (a fresh
+        clone's) shows no SVG, but it does show an ``<img>``, so the stored drawing is seen unrun."""
+        svg = self._repr_image_svg_xml()
+        bundle = {"image/svg+xml": svg, "text/html": svg_image(svg, repr(self)[1:-1])}
+        wanted = set(bundle if include is None else include) - set(exclude or ())
+        return {k: v for k, v in bundle.items() if k in wanted}
+
+
+def svg_image(svg: str, alt: str) -> str:
+    """An SVG as an HTML ``<img>`` (a data: address), at most its own width and never wider than the
+    page: what a front end that strips inline SVG and scripts (an untrusted notebook) still shows."""
+    m = re.search(r'<svg\b[^>]*?\bwidth="([\d.]+)pt"', svg)
+    if m is None:  # sized by its viewBox alone (pt as well: Graphviz's unit)
+        m = re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+)', svg)
+    width = f"width: {float(m[1]) * 4 / 3:.0f}px; " if m else ""  # 1 pt = 4/3 px
+    if "xmlns=" not in svg[: svg.find(">")]:  # a standalone SVG file names its namespace
+        svg = svg.replace("<svg", '<svg xmlns="http://www.w3.org/2000/svg"', 1)
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return (
+        f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(alt)}" '
+        f'style="{width}max-width: 100%; height: auto">'
+    )
 
 
 _RECORD_SPECIAL = re.compile(r'([{}|<>"\\])')
