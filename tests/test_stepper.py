@@ -588,7 +588,27 @@ def test_the_drawings_text_is_readable_in_chromium(browser, tmp_path, renderer):
         heights = browser.js(
             "Array.from(document.querySelectorAll('svg text')).map(t => t.getBoundingClientRect().height)"
         )
-        assert heights and min(heights) >= 16  # pixels: the graph scrolls rather than shrink below this
+        assert heights and min(heights) >= 14  # pixels: the graph scrolls rather than shrink below this
+
+
+def test_example_1_fits_a_1024_by_768_projector(browser, tmp_path, renderer):
+    """On a 1024×768 projector the whole of Example 1's graph is on screen (no sideways scroll, w1,
+    x and b1 in view) and its labels are still at least 14 px high."""
+    page = Path(step_through(example1().root).save(tmp_path / "e1.html"))
+    browser.open(page.as_uri())
+    browser.send(
+        "Emulation.setDeviceMetricsOverride", width=1024, height=768, deviceScaleFactor=1, mobile=False
+    )
+    browser.js("window.dispatchEvent(new Event('resize'))")
+    wrap = "document.querySelector('.agt-graph')"
+    scroll, room = browser.js(f"[{wrap}.scrollWidth, {wrap}.clientWidth]")
+    assert room <= 1024 and scroll <= room, (scroll, room)  # nothing off to the side
+    px = browser.js(
+        f"(() => {{ const s = {wrap}.querySelector('svg'); const t = s.querySelector('text');"
+        " return parseFloat(t.getAttribute('font-size')) * s.getBoundingClientRect().width"
+        " / s.viewBox.baseVal.width; })()"
+    )
+    assert px >= 14, px  # the labels' font size on screen, in pixels
 
 
 def test_two_steppers_on_one_page_do_not_clash(browser, tmp_path, renderer):

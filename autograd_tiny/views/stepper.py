@@ -130,7 +130,7 @@ def _edges(order: list[Value]) -> list[_Edge]:
 # ---------------------------------------------------------------------------------------------
 
 _FONT = 22  # points, for every label of the drawing
-_MIN_PX = 20  # the smallest the drawing's text is shown, in pixels: a larger graph scrolls instead
+_MIN_PX = 14  # the smallest the drawing's text is shown, in pixels: a larger graph scrolls instead
 _TOKEN = "agtPREFIX_"  # stands for the per-display prefix in the SVG's ids until a page is made
 _NODE_LINE = re.compile(r"^(\s*)(n\d+)(op)? \[(.*)\]$")
 _EDGE_LINE = re.compile(r"^(\s*)(n\d+)(op)? -> (n\d+)(op)?$")
