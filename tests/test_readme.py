@@ -11,7 +11,8 @@ import pytest
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 # a ```python block followed (after some prose) by the ```text block that shows its output
-PAIR = re.compile(r"```python\n(.*?)```\n(?:(?!```).)*?```text\n(.*?)```", re.S)
+# (a python block with no text block after it is not paired with a later one)
+PAIR = re.compile(r"```python\n((?:(?!```).)*?)```\n(?:(?!```).)*?```text\n(.*?)```", re.S)
 
 
 def _pairs():
@@ -45,3 +46,17 @@ def test_the_readme_shows_the_rule_table_as_the_engine_has_it():
     start = text.index("<!-- rule-table")
     shown = text[text.index("\n", start) + 1 :].split("\n\n", 1)[0]
     assert shown == table_markdown()
+
+
+def _unpaired():
+    text = README.read_text(encoding="utf-8")
+    paired = {code for code, _ in _pairs()}
+    return [code for code in re.findall(r"```python\n(.*?)```", text, re.S) if code not in paired]
+
+
+@pytest.mark.parametrize("code", _unpaired())
+def test_readme_examples_without_output_run(code, tmp_path, monkeypatch, renderer):
+    """A README example that shows no output still runs as written (in a fresh folder, where any
+    file it writes lands)."""
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {"__name__": "__readme__"})

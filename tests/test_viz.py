@@ -315,3 +315,23 @@ def test_render_takes_a_path_and_refuses_a_bad_one_before_drawing(tmp_path):
     with pytest.raises(ValueError, match="cannot tell the format of"):
         render(example1().root, str(tmp_path / "g"))
     assert sorted(os.listdir(tmp_path)) == ["g.dot"]
+
+
+@pytest.mark.parametrize("width", [320, 1024, 1920])
+def test_a_drawing_takes_the_width_it_is_asked_for(width, renderer):
+    """draw_dot(..., width=px) scales the drawing, up or down, to that many pixels across (Graphviz's
+    PNG, or the SVG's points at 96 px per inch), keeping its shape."""
+    from autograd_tiny.examples import example1
+
+    root = example1().root
+    w0, h0 = renderer.size_px(to_dot(root))
+    w, h = renderer.size_px(to_dot(root, width=width))
+    assert abs(w - width) <= 1.5, (w, width)
+    assert abs(h / w - h0 / w0) < 0.01  # the same picture, scaled
+
+
+def test_a_bad_width_is_refused_by_name():
+    x = Value(1.0, "x")
+    for bad, kind in ((True, TypeError), ("400", TypeError), (0, ValueError), (float("nan"), ValueError)):
+        with pytest.raises(kind, match="width must be"):
+            draw_dot(x, width=bad)

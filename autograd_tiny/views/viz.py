@@ -23,7 +23,7 @@ import os
 import re
 import sys
 from collections import deque
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Any
 
 import graphviz
@@ -402,6 +402,7 @@ def draw_dot(
     format: str = "svg",
     digits: int = 4,
     collapse: str | None = None,
+    width: float | None = None,
 ) -> Drawing:
     """The graph ending at ``root`` as a ``graphviz.Digraph`` (shown inline by Jupyter).
 
@@ -411,10 +412,18 @@ def draw_dot(
     vanishing gradients and dead units (grad exactly 0, dashed grey) stand out; a graph larger than
     ``max_nodes`` drawn nodes is refused rather than left to Graphviz for minutes (``None``: no
     limit); ``digits`` significant digits for every number; ``collapse="neuron"`` draws each neuron
-    of an MLP as one box holding its z, a and δ = ∂L/∂z (its weights and bias hidden inside it).
+    of an MLP as one box holding its z, a and δ = ∂L/∂z (its weights and bias hidden inside it);
+    ``width`` the drawing's width in pixels (at 96 per inch), scaled up or down to it, for a slide
+    or a page (None: Graphviz's own size).
     """
     flags = {"show_grad": show_grad, "group_layers": group_layers, "color_by_grad": color_by_grad}
     _check_options(root, rankdir, flags, max_nodes, format, digits, collapse)
+    if width is not None and (isinstance(width, bool) or not isinstance(width, Real)):
+        raise TypeError(
+            f"width must be a number of pixels or None, got {type(width).__name__}: {brief(width)}"
+        )
+    if width is not None and not 16 <= width <= 100_000:
+        raise ValueError(f"width must be from 16 to 100000 pixels, got {brief(width)}")
     order = topological_order(root)
     member, z_of = _neurons(order, root) if collapse == "neuron" else ({}, {})
     index = {id(n): i for i, n in enumerate(order)}
@@ -494,6 +503,8 @@ def draw_dot(
     )
     if member:  # neurons in the order of their rows (each input's arrows are written row by row)
         g.graph_attr["ordering"] = "out"
+    if width is not None:  # Graphviz sizes in inches; "!" scales up as well as down, to the width
+        g.graph_attr["size"] = f"{float(width) / 96:.6g},10000!"
     g.summary = f"{root.label or 'a graph'}: {len(order)} values, {sum(1 for n in order if n.op)} operations"
     clusters: dict[str, list[tuple[str, dict[str, str]]]] = {}
     loose: list[tuple[str, dict[str, str]]] = []
@@ -535,10 +546,19 @@ def to_dot(
     max_nodes: int | None = 500,
     digits: int = 4,
     collapse: str | None = None,
+    width: float | None = None,
 ) -> str:
     """The DOT source of ``draw_dot(root, ...)``: plain text, no Graphviz program needed."""
     return draw_dot(
-        root, rankdir, show_grad, group_layers, color_by_grad, max_nodes, digits=digits, collapse=collapse
+        root,
+        rankdir,
+        show_grad,
+        group_layers,
+        color_by_grad,
+        max_nodes,
+        digits=digits,
+        collapse=collapse,
+        width=width,
     ).source
 
 
