@@ -226,7 +226,8 @@ class Exercise:
             return label_latex(k)
 
         scalars = [f"{name(k, v)} = {value_latex(v)}" for k, v in b.given.items() if not isinstance(v, list)]
-        rows = [rf"\textbf{{{_latex_text(b.title)}}}", *b.network_latex]
+        rows = [rf"\textbf{{{line}}}" for line in _latex_lines(b.title, 56)]
+        rows += [part for row in b.network_latex for part in _latex_rows(row)]
         if scalars:
             rows.append(r",\; ".join(scalars))
         rows += [f"{name(k, v)} = {value_latex(v)}" for k, v in b.given.items() if isinstance(v, list)]
@@ -235,7 +236,7 @@ class Exercise:
             (r"\text{Find } " if k == 0 else r"\quad ") + r",\; ".join(grads[k : k + 6])
             for k in range(0, len(grads), 6)
         ]
-        rows.append(rf"\text{{{_latex_text(b.note)}}}")
+        rows += [rf"\text{{{line}}}" for line in _latex_lines(b.note, 64)]
         return "$$\\begin{array}{l}\n" + " \\\\[4pt]\n".join(rows) + "\n\\end{array}$$"
 
     def _repr_latex_(self) -> str:
@@ -608,6 +609,44 @@ def _and(items: Sequence[object]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
+# characters of the texts' notation that plain LaTeX's text mode has no glyph for: written as math
+_TEXT_MATH = {
+    "′": "'", "δ": r"\delta", "σ": r"\sigma", "ŷ": r"\hat{y}", "−": "-", "×": r"\times", "·": r"\cdot",
+    "∂": r"\partial", "≈": r"\approx", "≤": r"\le", "≥": r"\ge", "⊙": r"\odot", "ᵀ": r"^{\top}",
+    "Δ": r"\Delta", "ε": r"\varepsilon", "→": r"\to", "²": "^2", "³": "^3",
+}  # fmt: skip
+_TEXT_SPECIAL = {"\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
 def _latex_text(s: str) -> str:
-    """Text for LaTeX's \\text{}: the characters LaTeX treats specially escaped."""
-    return re.sub(r"([#$%&_{}])", r"\\\1", s)
+    """Text for LaTeX's \\text{}, for pdflatex and MathJax alike: the characters LaTeX treats
+    specially escaped, and the notation's Unicode (ReLU′, δ, σ, −) written as inline math."""
+    out = []
+    for c in s:
+        if c in "#$%&_{}":
+            out.append("\\" + c)
+        elif c in _TEXT_SPECIAL:
+            out.append(_TEXT_SPECIAL[c])
+        elif c in _TEXT_MATH:
+            out.append(f"${_TEXT_MATH[c]}$")
+        elif ord(c) < 128:
+            out.append(c)
+        else:  # no glyph in LaTeX's default fonts: its name, so the page still compiles
+            out.append(f"[U+{ord(c):04X}]")
+    return "".join(out)
+
+
+def _latex_rows(row: str, per_row: int = 3) -> list[str]:
+    """A long displayed formula as rows that fit a page: the loss on a row of its own (at ",\\quad"),
+    and a chain x → z₁ → a₁ → … continued on the next row after every ``per_row`` links."""
+    out = []
+    for part in row.split(r",\quad "):
+        links = part.split(r" \to ")
+        for k in range(0, len(links), per_row):
+            out.append((r"\quad \to " if k else "") + r" \to ".join(links[k : k + per_row]))
+    return out
+
+
+def _latex_lines(s: str, width: int) -> list[str]:
+    """Text in lines of at most ``width`` characters (a displayed array does not wrap), escaped."""
+    return [_latex_text(line) for line in textwrap.wrap(s, width)] or [""]
