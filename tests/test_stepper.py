@@ -306,8 +306,7 @@ def test_without_scripts_the_page_shows_the_start_as_a_still_picture(renderer):
     assert els[f"{p}formula"]["text"] == "start: ∂L/∂L = 1"
     (still,) = re.findall(r'<img src="data:image/svg\+xml;base64,([^"]+)"', page)
     tree = ET.fromstring(base64.b64decode(still))
-    texts = tree.iter("{http://www.w3.org/2000/svg}text")
-    grads = [t.text for t in texts if re.fullmatch(r"\w+_g\d+", t.get("id", ""))]
+    grads = [t.text for t in tree.iter("{http://www.w3.org/2000/svg}text") if t.text.startswith("grad ")]
     last = len(s.trace.rows)
     assert len(grads) == last and grads.count("grad 1") == 1 and grads.count("grad ?") == last - 1
     assert "grad ?" not in re.sub(r"<[^>]+>", "", page)  # no drawing's text loose on the page
@@ -803,3 +802,72 @@ def test_a_users_own_op_is_written_with_its_numbers_only():
     _parses(latex)
     assert r"\frac{\partial {m}}{\partial {x}} &= 1 \\" in latex  # not the mul rule's "x"
     assert r"&= 1 + 1 = 2" in latex
+
+
+# ---------------------------------------------------------------------------------------------
+# Stills and paper: each step as a picture, every step on one printed page, the page printed.
+# ---------------------------------------------------------------------------------------------
+
+
+def _rgb(colour: str) -> str:
+    """#rrggbb as getComputedStyle writes it: rgb(r, g, b)."""
+    return "rgb({}, {}, {})".format(*(int(colour[k : k + 2], 16) for k in (1, 3, 5)))
+
+
+def test_each_still_is_what_the_live_page_shows_at_that_step(browser, tmp_path, renderer):
+    """still(k) has, node for node, the grad text and the fill colour that the page's script shows
+    after k presses of Next (read off Chromium's computed styles), for every k."""
+    import xml.etree.ElementTree as ET
+
+    s = step_through(example1().root)
+    browser.open(Path(s.save(tmp_path / "steps.html")).as_uri())
+    live = (  # each value's name (its first text), its grad text and its fill, as Chromium shows them
+        "Array.from(document.querySelectorAll('g.value')).map(g => { const t = g.querySelectorAll('text');"
+        " return [t[0].textContent, t[2].textContent, getComputedStyle(g.querySelector('polygon')).fill]; })"
+    )
+    for k in range(len(s) + 1):
+        shown = {name: (text, fill) for name, text, fill in browser.js(live)}
+        tree = ET.fromstring(s.still(k))
+        groups = [g for g in tree.iter("{http://www.w3.org/2000/svg}g") if g.find("{*}polygon") is not None]
+        still = {}
+        for g in groups:
+            texts = g.findall("{http://www.w3.org/2000/svg}text")
+            if len(texts) == 3:  # a value: name, data, grad
+                still[texts[0].text] = (texts[2].text, _rgb(g.find("{*}polygon").get("fill")))
+        assert still == shown and len(still) == len(s.trace.rows), (k, still, shown)
+        browser.key("ArrowRight")
+    with pytest.raises(ValueError, match="from 0 to 8"):
+        s.still(9)
+
+
+def test_every_step_prints_one_block_each_with_no_buttons(tmp_path, renderer):
+    """save(all_steps=True) prints (Chromium to PDF) every step in order, each with its formula,
+    on a few sheets, without a button or a script."""
+    from printing import find_printer, pdf_pages, pdf_text, print_pdf
+
+    chromium = find_printer()
+    s = step_through(example1().root)
+    page = Path(s.save(tmp_path / "all.html", all_steps=True))
+    assert "<script" not in page.read_text(encoding="utf-8") and "<button" not in page.read_text(
+        encoding="utf-8"
+    )
+    pdf = print_pdf(chromium, page, tmp_path)
+    pages, _, _ = pdf_pages(pdf)
+    assert 2 <= pages <= len(s) + 1
+    text = re.sub(r"\s+", " ", pdf_text(pdf))
+    at = [text.index(f"step {k} of {len(s)}") for k in range(len(s) + 1)]
+    assert at == sorted(at)  # in order
+    for k, step in enumerate(s.steps, start=1):  # each step's own line, after its heading
+        formula = re.sub(r"\s+", " ", "".join(t for t, _ in step["formula"]))
+        assert formula in text[at[k - 1] :], formula
+    assert "Next ▶" not in text and "◀ Previous" not in text  # the buttons' words
+
+
+def test_the_live_page_prints_its_step_without_the_buttons(tmp_path, renderer):
+    """Printed as it is, the interactive page gives the step it shows and not its buttons."""
+    from printing import find_printer, pdf_text, print_pdf
+
+    chromium = find_printer()
+    page = Path(step_through(example1().root).save(tmp_path / "live.html"))
+    text = pdf_text(print_pdf(chromium, page, tmp_path))
+    assert "start: ∂L/∂L = 1" in text and "Next ▶" not in text and "◀ Previous" not in text

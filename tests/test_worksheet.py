@@ -8,12 +8,12 @@ import html
 import importlib
 import math
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from cli_run import is_one_line_error, run_main
+from printing import find_printer, pdf_pages, pdf_text, print_pdf
 
 from autograd_tiny import practice
 from autograd_tiny.teach.practice import KINDS, parse_number
@@ -211,37 +211,10 @@ def test_the_practice_command_refuses_bad_worksheet_options_in_one_line(tmp_path
 @pytest.fixture(scope="module")
 def printer() -> str:
     """A Chromium to print with, and poppler's tools to read the PDF (CI installs both)."""
-    for tool, package in (("pdftotext", "poppler-utils"), ("pdfinfo", "poppler-utils")):
-        if shutil.which(tool) is None:
-            pytest.skip(f"reading the printed worksheet needs {tool}: apt-get install {package}")
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        if shutil.which(name):
-            return shutil.which(name)
-    pytest.skip("printing the worksheet needs Chromium: apt-get install chromium")
+    return find_printer()
 
 
-def _print(chromium: str, page: Path, tmp_path: Path) -> Path:
-    pdf = page.with_suffix(".pdf")
-    cmd = [chromium, "--headless=new", "--disable-gpu", "--no-sandbox", "--no-first-run",
-           f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
-           page.as_uri()]  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0 and pdf.exists(), done.stderr[-2000:]
-    return pdf
-
-
-def _pages(pdf: Path) -> tuple[int, float, float]:
-    """(pages, width, height in points) from pdfinfo."""
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
-    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M)[1])
-    w, h = re.search(r"^Page size:\s+([\d.]+) x ([\d.]+) pts", info, re.M).groups()
-    return pages, float(w), float(h)
-
-
-def _text(pdf: Path, page: int | None = None) -> str:
-    pages = ["-f", str(page), "-l", str(page)] if page else []
-    cmd = ["pdftotext", "-layout", *pages, str(pdf), "-"]
-    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+_print, _pages, _text = print_pdf, pdf_pages, pdf_text
 
 
 @pytest.mark.parametrize("paper", ["Letter", "A4"])

@@ -214,6 +214,49 @@ def _svg(drawing: Any, initial: dict[int, str]) -> str:
     return ET.tostring(tree, encoding="unicode")
 
 
+# The colours of a state as attributes (the page's CSS gives the same to the live drawing), so a still
+# picture keeps them inside an <img> or on paper, where no style sheet reaches it.
+_PAINT = {
+    "waiting": {"polygon": {"fill": "#ffffff"}}, "partial": {"polygon": {"fill": "#fff59d"}},
+    "done": {"polygon": {"fill": "#c8e6c9"}},
+    "child": {"polygon": {"fill": "#90caf9", "stroke": "#0d47a1", "stroke-width": "5"}},
+    "parent": {"polygon": {"fill": "#ffb74d", "stroke": "#bf360c", "stroke-width": "6"}},
+    "current": {"ellipse": {"fill": "#ce93d8", "stroke": "#4a148c", "stroke-width": "5"}},
+    "cur-edge": {"path": {"stroke": "#e65100", "stroke-width": "7"},
+                 "polygon": {"fill": "#e65100", "stroke": "#e65100", "stroke-width": "3"}},
+    "cur-link": {"path": {"stroke": "#0d47a1", "stroke-width": "5"},
+                 "polygon": {"fill": "#0d47a1", "stroke": "#0d47a1"}},
+}  # fmt: skip
+
+
+def _still(svg: str, nodes: list[dict[str, Any]], steps: list[dict[str, Any]], k: int) -> str:
+    """The drawing as it stands after ``k`` steps (what the page's script shows at step k), as a
+    standalone SVG with its colours written in and no ids: for a still picture or a printed page."""
+    tree = ET.fromstring(svg)
+    by_id = {el.get("id"): el for el in tree.iter() if el.get("id")}
+    last = {steps[i]["p"]: i for i in range(k)}
+    paint: list[tuple[str, str]] = []
+    for node in nodes:
+        i, state, text = node["i"], "done" if node["root"] else "waiting", node["initial"]
+        if i in last:
+            text = steps[last[i]]["field"]
+            state = "done" if steps[last[i]]["complete"] else "partial"
+        by_id[f"{_TOKEN}g{i}"].text = text
+        paint.append((f"n{i}", state))
+    if k:
+        s = steps[k - 1]
+        paint += [(f"n{s['c']}", "child"), (f"n{s['p']}", "parent"), (f"op{s['c']}", "current"),
+                  (f"e{s['c']}_{s['k']}", "cur-edge"), (f"out{s['c']}", "cur-link")]  # fmt: skip
+    for key, state in paint:
+        for shape in by_id[f"{_TOKEN}{key}"]:
+            shape.attrib.update(_PAINT[state].get(shape.tag, {}))
+    for el in tree.iter():
+        el.attrib.pop("id", None)
+        el.attrib.pop("class", None)
+    tree.set("xmlns", "http://www.w3.org/2000/svg")
+    return ET.tostring(tree, encoding="unicode")
+
+
 # ---------------------------------------------------------------------------------------------
 # The page.
 # ---------------------------------------------------------------------------------------------
@@ -251,6 +294,25 @@ _CSS = """
 #P g.cur-edge polygon { fill: #e65100; stroke: #e65100; stroke-width: 3; }
 #P g.cur-link path { stroke: #0d47a1; stroke-width: 5; }
 #P g.cur-link polygon { fill: #0d47a1; stroke: #0d47a1; }
+@media print {  /* on paper: the step shown, whole, without the buttons (all_steps prints every one) */
+  #P .agt-bar, #P .agt-still { display: none !important; }
+  #P .agt-graph { max-height: none; overflow: visible; }
+  #P .agt-graph svg { max-width: 100%; height: auto !important; width: 100% !important; }
+}
+"""
+
+# The all-steps page: one block per step, each kept on one sheet of A4 or Letter.
+_PRINT_CSS = """
+body { font-family: "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; color: #111; margin: 16px; }
+h1 { font-size: 22px; } h2 { font-size: 18px; margin: 0 0 6px; }
+.agt-step { border-top: 3px solid #333; padding: 10px 0 14px;
+            break-inside: avoid; page-break-inside: avoid; }
+.agt-step img { display: block; margin: 0 auto 8px; }
+.agt-formula { font-size: 20px; font-weight: bold; }
+.agt-parts, .agt-sum { font-size: 16px; margin-top: 4px; }
+.box { border: 2px solid; border-radius: 6px; padding: 1px 6px; }
+.up { color: #0b3d91; } .loc { color: #5b1374; } .con { color: #a33000; }
+@page { margin: 12mm; }
 """
 
 # The page's script: it only shows the texts made in Python (the steps' JSON), never computes them.
@@ -477,7 +539,7 @@ class Stepper:
             f'<span class="agt-counter" id="{prefix}counter">step 0 of {n}</span>'
             f'<span class="agt-keys">keys → ← Home End<br>{legend}</span></div>'
             f'<div class="agt-still" id="{prefix}still"><b>{html.escape(still)}</b></div>'
-            f'<div class="agt-graph" id="{prefix}graph">{svg_image(self._svg, repr(self)[1:-1])}</div>'
+            f'<div class="agt-graph" id="{prefix}graph">{svg_image(self.still(0), repr(self)[1:-1])}</div>'
             f'<div class="agt-panel"><div class="agt-formula" id="{prefix}formula">'
             f'{spans(self._start["formula"])}</div><div class="agt-parts" id="{prefix}parts">'
             f'{spans(self._start["parts"])}</div><div class="agt-sum" id="{prefix}sum">'
@@ -497,12 +559,45 @@ class Stepper:
         """The stepper, for Jupyter."""
         return self.html()
 
-    def save(self, path: str | Path) -> str:
-        """Write the stepper as a whole HTML page that any browser opens offline; returns the path."""
+    def still(self, k: int = 0) -> str:
+        """The drawing after ``k`` of the steps (0: before the first), as a standalone SVG."""
+        if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= len(self.steps):
+            raise ValueError(f"still: k must be a step number from 0 to {len(self.steps)}, got {k!r}")
+        return _still(self._svg, self._nodes, self.steps, k)
+
+    def all_steps_html(self) -> str:
+        """Every step on one page, for paper: step k's drawing, formula, parts and sum in a block of
+        its own (a block never split across sheets), no buttons and no script."""
+        r = self.trace.root_name
+        blocks = []
+        for k in range(len(self.steps) + 1):
+            s = self.steps[k - 1] if k else self._start
+            text = "".join(f'<span class="{c}">{html.escape(t)}</span>' for t, c in s["formula"])
+            parts = "".join(f'<span class="{c}">{html.escape(t)}</span>' for t, c in s["parts"])
+            picture = svg_image(self.still(k), f"the graph after step {k}")
+            blocks.append(
+                f'<section class="agt-step"><h2>step {k} of {len(self.steps)}</h2>{picture}'
+                f'<div class="agt-formula">{text}</div><div class="agt-parts">{parts}</div>'
+                f'<div class="agt-sum">{html.escape(s["sum"])}</div></section>'
+            )
+        title = html.escape(f"Backward pass of {r}, every step")
+        return (
+            f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+            f"<style>{_PRINT_CSS}</style></head>\n<body><h1>{title}</h1>{''.join(blocks)}</body></html>\n"
+        )
+
+    def save(self, path: str | Path, all_steps: bool = False) -> str:
+        """Write the stepper as a whole HTML page that any browser opens offline (``all_steps``: every
+        step one after another, for printing); returns the path."""
         if not isinstance(path, (str, Path)):
             raise TypeError(f"Stepper.save: path must be a str or Path, got {type(path).__name__}")
         if not str(path):
             raise ValueError("Stepper.save: path is empty; give a file name such as 'backward.html'")
+        if not isinstance(all_steps, bool):
+            raise TypeError(f"Stepper.save: all_steps must be True or False, got {type(all_steps).__name__}")
+        if all_steps:
+            Path(path).write_text(self.all_steps_html(), encoding="utf-8")
+            return str(path)
         text = self.html(page=True, max_height="calc(100vh - 330px)")
         Path(path).write_text(text, encoding="utf-8")
         return str(path)
