@@ -488,7 +488,7 @@ def test_solution_steps_are_numbered_one_to_n(kind):
     trace(ex.root) that lead to an unknown, in the trace's order (each line is the trace's step)."""
     for seed in range(3):
         ex = exercise(kind, seed)
-        lines = ex.solution().splitlines()
+        lines = ex.solution().split("\n\n")[0].splitlines()  # the steps (a matrix form may follow)
         numbers = [int(t.split(".", 1)[0]) for t in lines]
         assert numbers == list(range(1, len(lines) + 1)), (kind, seed, numbers)
         steps = [str(s) for s in trace(ex.root).steps]
@@ -897,3 +897,31 @@ def test_sigmoid_bce_uses_the_chapters_shortcut():
             assert line.endswith(f", which is ŷ − y = {trace_num(s)} − {y}"), line
             wrong = ex.check({f"dL/d{z}": (s - y) * 1.37 + 0.01}).verdicts[0]
             assert wrong.status == "wrong" and f"∂L/∂{z} = ŷ − y" in wrong.hint, wrong.hint
+
+
+@pytest.mark.parametrize("kind", ["delta_recurrence", "batch_bias"])
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_the_solution_ends_with_the_chapters_matrix_form_and_its_numbers_are_the_key(kind, level):
+    """delta_recurrence's solution ends with δℓ = (Wℓ⁺¹)ᵀδℓ⁺¹ ⊙ ReLU′(zℓ), batch_bias's with
+    ∂L/∂W = (1/M)·Δ·Aᵀ and ∂L/∂b = (1/M)·Σm δm, as the chapter writes them; the numbers they end
+    in are the exercise's key (matrix.py's equations, not the graph the steps come from)."""
+    for seed in range(4):
+        ex = exercise(kind, seed, level=level)
+        key = {k.removeprefix("dL/d"): v for k, v in ex.answers().items()}
+        tail = ex.solution().split("In the chapter's matrix form")[1].splitlines()[1:]
+        assert tail, ex.solution()
+        for line in tail:
+            m = re.match(r"\s*(δ(\d)|∂L/∂W|∂L/∂b) = (.*) = (\[.*\])$", line)
+            assert m, line
+            result = [parse_number(t) for t in re.findall(r"[−\-\d.]+", m[4])]
+            if m[2]:  # δℓ: the gradients of zℓ
+                assert "(W" in m[3] and "ᵀδ" in m[3] and "⊙ ReLU′(z" in m[3]
+                names = [f"z{m[2]}[{i}]" for i in range(len(result))]
+            elif m[1] == "∂L/∂W":
+                assert m[3].startswith("(1/M)·Δ·Aᵀ")
+                cols = len([k for k in key if k.startswith("W[0,")])
+                names = [f"W[{i // cols},{i % cols}]" for i in range(len(result))]
+            else:
+                assert m[3].startswith("(1/M)·Σm δm")
+                names = [f"b[{i}]" for i in range(len(result))]
+            assert [key[n] for n in names] == pytest.approx(result, abs=1e-9), (line, key)

@@ -64,6 +64,7 @@ class Built:
     batch: int | None = None  # M, for a batch
     slips: tuple[Slip, ...] = ()
     known: tuple[str, ...] = ()  # nodes whose gradient the question gives (δ⁽³⁾ = ∂L/∂z⁽³⁾)
+    matrix_form: tuple[str, ...] = ()  # the chapter's matrix equations with the numbers in, for solution()
 
 
 @dataclass(frozen=True)
@@ -317,7 +318,11 @@ class Exercise:
     def solution(self) -> str:
         """The worked backward pass: every chain-rule step on the way to the unknowns, with numbers."""
         steps = self._trace.steps
-        return "\n".join(f"{k:>3}. {steps[e]}" for e, k in self._numbers.items())
+        lines = [f"{k:>3}. {steps[e]}" for e, k in self._numbers.items()]
+        if self._built.matrix_form:  # the same numbers, all at once, as the chapter writes them
+            lines += ["", "In the chapter's matrix form (the same numbers, a layer at a time):"]
+            lines += [f"  {line}" for line in self._built.matrix_form]
+        return "\n".join(lines)
 
     # --- checking ---------------------------------------------------------------------------
 

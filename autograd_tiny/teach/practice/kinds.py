@@ -11,7 +11,7 @@ from typing import Any
 from autograd_tiny.core import functional as F
 from autograd_tiny.core.engine import Value, brief
 from autograd_tiny.nn.losses import binary_cross_entropy
-from autograd_tiny.teach.practice.answers import Chain
+from autograd_tiny.teach.practice.answers import Chain, value_text
 from autograd_tiny.teach.practice.feedback import Built, Exercise, Slip
 
 KINDS = ("two_layer_relu", "sigmoid_bce", "delta_recurrence", "batch_bias", "reused_node")
@@ -283,6 +283,17 @@ def _delta_recurrence(rng: random.Random, level: int) -> Built:
     return _delta_two_steps(rng)
 
 
+def _delta_line(up: int, W: list, d: list, z: list) -> tuple[str, list]:
+    """The chapter's recurrence δ⁽ℓ⁾ = (W⁽ℓ⁺¹⁾)ᵀδ⁽ℓ⁺¹⁾ ⊙ ReLU′(z⁽ℓ⁾) with its numbers, and δ⁽ℓ⁾."""
+    back = [sum(W[j][i] * d[j] for j in range(len(W))) for i in range(len(z))]
+    slope = [1 if zi > 0 else 0 for zi in z]  # ReLU′(z), with ReLU′(0) = 0
+    delta = [b * s for b, s in zip(back, slope, strict=True)]
+    lo = up - 1
+    text = (f"δ{lo} = (W{up})ᵀδ{up} ⊙ ReLU′(z{lo}) = {value_text(back)} ⊙ {value_text(slope)}"
+            f" = {value_text(delta)}")  # fmt: skip
+    return text, delta
+
+
 def _mixed(states: Sequence[str]) -> bool:
     """Whether some units are on and some are not."""
     return "on" in states and any(s != "on" for s in states)
@@ -344,6 +355,7 @@ def _delta_one_step(rng: random.Random, n_lo: int, n_hi: int) -> Built:
         "Answers have at most one decimal (ReLU′(0) = 0, as in the chapter).",
         slips=slips,
         known=tuple(f"z3[{j}]" for j in range(n_hi)),
+        matrix_form=(_delta_line(3, W, [dj / 10 for dj in d], z)[0],),
     )
 
 
@@ -375,6 +387,7 @@ def _delta_two_steps(rng: random.Random) -> Built:
     z4v = [_named(F.dot(W4v[k], a3v), f"z4[{k}]") for k in range(2)]
     root = _named(F.dot(z4v, [_leaf(dk / 10, f"δ4[{k}]") for k, dk in enumerate(d4)]), "L")
     deltas = _delta_reference([z2, z3], [W3, W4], d4, b3)
+    line4 = _delta_line(4, W4, [dk / 10 for dk in d4], z3)
     reference = {f"z2[{i}]": deltas[0][i] for i in range(2)} | {f"z3[{j}]": deltas[1][j] for j in range(3)}
     return Built(
         "Two steps of the δ recurrence (Practice Problem 4, one layer deeper)",
@@ -395,6 +408,7 @@ def _delta_two_steps(rng: random.Random) -> Built:
         reference,
         "Answers have at most one decimal (ReLU′(0) = 0, as in the chapter).",
         known=("z4[0]", "z4[1]"),
+        matrix_form=(line4[0], _delta_line(3, W3, line4[1], z2)[0]),
     )
 
 
@@ -507,6 +521,12 @@ def _batch_bias(rng: random.Random, level: int) -> Built:
         "Every answer is an integer.",
         batch=M,
         slips=(slip,),
+        matrix_form=(
+            f"∂L/∂W = (1/M)·Δ·Aᵀ = (1/{M})·{value_text((Dn @ An.T).tolist())} = "
+            f"{value_text(dWs[0].tolist())}",
+            f"∂L/∂b = (1/M)·Σm δm = (1/{M})·{value_text(Dn.sum(axis=1).tolist())} = "
+            f"{value_text(dbs[0][:, 0].tolist())}",
+        ),
     )
 
 
