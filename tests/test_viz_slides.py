@@ -13,7 +13,7 @@ from autograd_tiny import MLP, Value
 from autograd_tiny.examples import EXAMPLES, example1, example2, primer
 from autograd_tiny.graph import topological_order
 from autograd_tiny.losses import hinge_loss
-from autograd_tiny.trace import op_label
+from autograd_tiny.trace import op_label, trace
 from autograd_tiny.viz import GraphvizNotFound, draw_dot, to_dot
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -102,12 +102,12 @@ def test_collapse_refuses_a_batch_and_bad_values():
 
 def test_digits_rounds_every_number_in_the_drawing():
     root = example2().root  # ŷ = σ(1) = 0.731059, ∂L/∂z = 0.731059
-    src = to_dot(root)
-    assert "0.7311" in src and "0.731059" not in src
-    assert "0.731059" in to_dot(root, digits=6)
+    src = to_dot(root)  # one precision rule: by default a drawing shows trace's own numbers
+    assert "0.731059" in src and "0.731059" in str(trace(root))
+    assert "0.7311" in to_dot(root, digits=4) and "0.731059" not in to_dot(root, digits=4)
     assert 'grad 0.7"' in to_dot(root, digits=1)  # z: ∂L/∂z = 0.731059 to 1 digit
     x = Value(2.0, "x")
-    assert 'label="× 0.3333"' in to_dot(x * (1 / 3))  # constants inside an op are rounded too
+    assert 'label="× 0.3333"' in to_dot(x * (1 / 3), digits=4)  # constants inside an op are rounded too
     for bad, kind in ((0, ValueError), (18, ValueError), (4.0, TypeError), (True, TypeError)):
         with pytest.raises(kind, match="digits must be an int from 1 to 17"):
             to_dot(root, digits=bad)

