@@ -254,3 +254,20 @@ def test_examples_drawing_refusals(argv, message, tmp_path, monkeypatch):
     assert is_one_line_error(status, out, err), (status, out, err)
     assert message in err
     assert not list(tmp_path.iterdir())
+
+
+def test_all_steps_writes_the_printable_page(tmp_path):
+    """`--html F --all-steps` (examples and trace) writes every step one after another, with no script;
+    without --html it is refused in one line, before any work."""
+    page = tmp_path / "all.html"
+    status, out, err = run_main("examples", "example1", "--html", str(page), "--all-steps")
+    assert (status, err) == (0, "") and f"wrote {page} (every step" in out
+    text = page.read_text(encoding="utf-8")
+    assert text.count('class="agt-step"') == 9 and "<script" not in text  # step 0 and its 8 steps
+    status, out, err = run_main("trace", "w*x + b", "w=2", "x=1", "b=−1", "--html", str(page), "--all-steps")
+    assert status == 0 and page.read_text(encoding="utf-8").count('class="agt-step"') == 5, (
+        err
+    )  # 0 and 4 steps
+    for args in (("examples", "example1", "--all-steps"), ("trace", "w*x", "w=2", "x=1", "--all-steps")):
+        status, out, err = run_main(*args)
+        assert is_one_line_error(status, out, err) and "give --html FILE too" in err, err

@@ -233,6 +233,8 @@ def cmd_examples(args: argparse.Namespace) -> int:
         return 0
     if args.name is not None and args.name not in EXAMPLES:
         return _fail(f"no example called {args.name!r}: choose one of {', '.join(EXAMPLES)}")
+    if args.all_steps and not args.html:
+        return _fail("examples: --all-steps writes the --html page with every step: give --html FILE too")
     if (args.dot or args.html) and args.name is None:
         return _fail("examples: --dot and --html draw one example: give its NAME (--list shows them)")
     for option, path, formats in (("--dot", args.dot, DRAWING_FORMATS), ("--html", args.html, ("html",))):
@@ -252,7 +254,7 @@ def cmd_examples(args: argparse.Namespace) -> int:
         print()
         print(ex)
         agree = agree and ex.agrees()
-        problem = _draw_example(ex, args.dot, args.html)
+        problem = _draw_example(ex, args.dot, args.html, args.all_steps)
         if problem:
             return _fail(problem)
     print("=" * 100)
@@ -260,7 +262,13 @@ def cmd_examples(args: argparse.Namespace) -> int:
     return 0 if agree else 1
 
 
-def _draw_example(ex: object, dot: str | None, html: str | None) -> str | None:
+_STEPS_WRITTEN = {
+    False: "(open it in a browser: → and ← step through the backward pass)",
+    True: "(every step one after another: open it in a browser and print it)",
+}
+
+
+def _draw_example(ex: object, dot: str | None, html: str | None, all_steps: bool = False) -> str | None:
     """Draw a worked example's graph to ``dot`` and step through it in ``html`` (each if given);
     what went wrong, or None. The files' names are printed as they are written."""
     from autograd_tiny.views.viz import GraphvizNotFound
@@ -278,10 +286,10 @@ def _draw_example(ex: object, dot: str | None, html: str | None) -> str | None:
         from autograd_tiny.views.stepper import step_through
 
         try:
-            step_through(root).save(html)
+            step_through(root).save(html, all_steps=all_steps)
         except (GraphvizNotFound, ValueError, OSError) as e:
             return f"cannot write {html}: {getattr(e, 'strerror', None) or e}"
-        print(f"wrote {html} (open it in a browser: → and ← step through the backward pass)")
+        print(f"wrote {html} {_STEPS_WRITTEN[all_steps]}")
     return None
 
 
@@ -302,6 +310,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from autograd_tiny.views.trace import num, trace
     from autograd_tiny.views.viz import GraphvizNotFound
 
+    if args.all_steps and not args.html:
+        return _fail("trace: --all-steps writes the --html page with every step: give --html FILE too")
     expression = args.expression.strip()  # a leading space may protect a leading minus from argparse
     if args.dot is not None:
         problem = _unwritable(args.dot, "--dot", DRAWING_FORMATS)
@@ -344,7 +354,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
         if problem:
             return _fail(problem)
         try:
-            step_through(root).save(args.html)
+            step_through(root).save(args.html, all_steps=args.all_steps)
         except (GraphvizNotFound, ValueError, OSError) as e:
             return _fail(f"cannot write {args.html}: {getattr(e, 'strerror', None) or e}")
     lines = [str(trace(root)), ""]
@@ -352,7 +362,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     if args.dot is not None:
         lines.append(f"wrote {args.dot}")
     if args.html:
-        lines.append(f"wrote {args.html} (open it in a browser: → and ← step through the backward pass)")
+        lines.append(f"wrote {args.html} {_STEPS_WRITTEN[args.all_steps]}")
     print("\n".join(lines))
     return 0
 
@@ -502,6 +512,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument(
         "--html", metavar="FILE", help="with NAME: write its backward pass, step by step, as a web page"
     )
+    ex.add_argument(
+        "--all-steps", action="store_true", help="with --html: every step one after another, for printing"
+    )
     ex.set_defaults(func=cmd_examples)
     tr_ = _command(
         sub,
@@ -524,6 +537,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr_.add_argument("--dot", metavar="FILE", help="also draw the graph to FILE (.svg, .png, .pdf or .dot)")
     tr_.add_argument(
         "--html", metavar="FILE", help="also write the backward pass, step by step, as a web page"
+    )
+    tr_.add_argument(
+        "--all-steps", action="store_true", help="with --html: every step one after another, for printing"
     )
     tr_.set_defaults(func=cmd_trace)
     tr = _command(
