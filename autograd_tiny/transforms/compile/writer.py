@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import builtins
 import inspect
 import keyword
 import re
@@ -16,15 +17,21 @@ from autograd_tiny.core.names import display_names
 from autograd_tiny.core.printing import num
 
 # names generated code uses besides the nodes': they cannot name a node
-_RESERVED = frozenset(rules.FLOAT_MATH) | {
-    "isfinite",
-    "OverflowError",
-    "params",
-    "data",
-    "saved",
-    "seeds",
-    "grads",
-}
+# names the generated code uses for itself, which no node may take: math's functions, Python's
+# built-ins (sum, float, …: a node called sum would break the finite check) and the code's own
+_RESERVED = (
+    frozenset(rules.FLOAT_MATH)
+    | frozenset(dir(builtins))
+    | {
+        "isfinite",
+        "OverflowError",
+        "params",
+        "data",
+        "saved",
+        "seeds",
+        "grads",
+    }
+)
 _LINE = 100  # wrap long lists of names (the zero-initialised gradients) at about this width
 
 
@@ -163,6 +170,25 @@ def identifier(label: str) -> str:
     return s if s.isidentifier() else ""
 
 
+def comment_safe(text: str) -> str:
+    """A label as it may stand in a comment or a docstring of generated code: data, never code.
+
+    A label is the user's text, and may come from a file: a line break in it (\\n, \\r, U+2028, …)
+    would start a statement, a quote or backslash could end the docstring or make a bad escape.
+    So a backslash and a double quote are escaped, and every character that is not printable (line
+    and paragraph breaks, NUL and other controls) is written as its escape: the text stays one line.
+    """
+    out = []
+    for c in text:
+        if c in '\\"':
+            out.append("\\" + c)
+        elif not c.isprintable():
+            out.append(c.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(c)
+    return "".join(out)
+
+
 def _wrap(text: str) -> str:
     """A name inside a formula, parenthesised if it has an operator in it: 2·(ŷ−y)."""
     return f"({text})" if any(c in text for c in "+−-*/·^ ") and not text.startswith("−") else text
@@ -200,7 +226,7 @@ class Names:
         if base:
             self.shown[id(node)] = name
         elif node.label:
-            self.shown[id(node)] = shown.get(id(node), node.label)
+            self.shown[id(node)] = comment_safe(shown.get(id(node), node.label))
         else:
             self.shown[id(node)] = name
         return name
@@ -270,7 +296,7 @@ class Writer:
 
     def shown(self, node: Value) -> str:
         """A node in a comment: its label, or its number."""
-        return self.names.shown.get(id(node)) or (node.label if node.label else num(node.data))
+        return self.names.shown.get(id(node)) or (comment_safe(node.label) if node.label else num(node.data))
 
     def _operands(self, rule: rules.Rule, groups: list[Any], y: str | None) -> tuple[dict, dict, dict]:
         """The rule's input names as code, as text and (for constants) as numbers to fold in."""

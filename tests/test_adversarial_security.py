@@ -1,0 +1,141 @@
+"""A label is data, never code: hostile labels through every writer of Python source.
+
+Labels come from data (a saved state_dict, a shared notebook, a teacher's worksheet). Before this
+module, compile() and to_python() pasted them into comments and the docstring: a newline in a label
+added statements (which ran when the code was compiled or called), a docstring closer ended the
+docstring, and a backslash sequence (\\N, \\x) made the source a SyntaxError.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from pathlib import Path
+
+import pytest
+
+from autograd_tiny import Value
+from autograd_tiny import functional as F
+from autograd_tiny.compile import compile, compile_batch, to_python
+from autograd_tiny.transforms.compile.writer import comment_safe, identifier
+
+# each a label that broke or ran something in generated code; {flag} is a file that must not appear
+HOSTILE = [
+    "a\n    __import__('os').system('touch {flag}') #",
+    "a\r    __import__('os').system('touch {flag}') #",
+    "a\u2028__import__('os').system('touch {flag}')",
+    "a\u2029b\x85c\x0bd\x0ce",
+    '"""; __import__("os").system("touch {flag}"); """',
+    "'''; x = 1; '''",
+    'ends in a quote"',
+    "ends in a backslash\\",
+    "\\xi",
+    "\\N",
+    "\\upsilon \\u00",
+    "nul\x00here",
+    "class",
+    "lambda",
+    "import",
+    "sum",
+    "isfinite",
+    "float",
+    "𝑥 ﬁ",  # NFKC folds these as Python does
+    "",
+]
+
+
+def _graph(labels: dict[str, str]):
+    """x, w (inputs), a constant leaf c, an inner node h and the root L, labelled as given."""
+    x, w = Value(1.5, labels["x"]), Value(-0.5, labels["w"])
+    c = Value(2.0, labels["c"])  # a leaf that is not an input: a fixed number in the code
+    h = F.affine([w], [x], c)
+    h.label = labels["h"]
+    a = h.tanh() * x
+    a.label = labels["a"]
+    L = a * a + w
+    L.label = labels["L"]
+    return L, [x, w]
+
+
+PLAIN = {"x": "x", "w": "w", "c": "c", "h": "h", "a": "a", "L": "L"}
+
+
+def _shape(source: str) -> list[str]:
+    """The statements of the source that are not assignments, as node types in order (imports, the
+    def, its docstring, the check, the return): what a label must not add to. (How many lines the
+    assignments take follows from the names' lengths.)"""
+    kinds = [type(node).__name__ for node in ast.walk(ast.parse(source)) if isinstance(node, ast.stmt)]
+    return [k for k in kinds if k not in ("Assign", "AugAssign")]
+
+
+def _calls(source: str) -> list[str]:
+    """What the source calls, in order: the functions of the rules, isfinite, sum, OverflowError."""
+    return [ast.unparse(n.func) for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call)]
+
+
+@pytest.mark.parametrize("where", list(PLAIN))
+@pytest.mark.parametrize("label", HOSTILE)
+def test_a_hostile_label_adds_no_statement_and_runs_nothing(label, where, tmp_path):
+    flag = tmp_path / "flag"
+    labels = dict(PLAIN, **{where: label.format(flag=flag)})
+    plain_root, plain_inputs = _graph(PLAIN)
+    root, inputs = _graph(labels)
+    expected = _shape(to_python(plain_root, plain_inputs))
+    source = to_python(root, inputs)
+    assert _shape(source) == expected, source  # parses, and holds just the intended statements
+    assert _calls(source) == _calls(to_python(plain_root, plain_inputs))  # nothing else is called
+    f = compile(root, inputs)
+    value, grads = f(1.5, -0.5)
+    root.backward()
+    assert math.isclose(value, root.data, rel_tol=1e-15)
+    assert all(
+        math.isclose(g, v.grad, rel_tol=1e-12, abs_tol=1e-15) for g, v in zip(grads, inputs, strict=True)
+    )
+    assert not flag.exists()
+
+
+@pytest.mark.parametrize("label", HOSTILE)
+def test_a_hostile_label_in_a_batch_adds_no_statement(label, tmp_path):
+    """compile_batch writes a function per structure: the same labels in it are data too."""
+    flag = tmp_path / "flag"
+    text = label.format(flag=flag)
+    w = [Value(0.3, text), Value(-0.2, "b" + text)]
+    outputs, terms = [], []
+    for k, xv in enumerate((0.5, -1.0, 2.0)):
+        z = F.affine([w[0]], [Value(xv, text)], w[1])
+        z.label = text
+        outputs.append([z])
+        terms.append((z.tanh() - 0.1 * k) ** 2)
+    root = F.sum(terms)
+    root.label = text
+    batch = compile_batch(root, w, outputs)
+    ast.parse(batch.source)
+    value, grads, _ = batch([v.data for v in w])
+    root.backward()
+    assert math.isclose(value, root.data, rel_tol=1e-12)
+    assert all(math.isclose(g, v.grad, rel_tol=1e-9) for g, v in zip(grads, w, strict=True))
+    assert not flag.exists()
+
+
+def test_comment_safe_keeps_one_line_and_reads_back():
+    """The escaping is exact: Python reads a docstring written with it back as the label."""
+    for label in HOSTILE:
+        text = comment_safe(label)
+        assert len(text.splitlines()) <= 1 and text.isprintable()
+        assert ast.literal_eval(f'"""{text}"""') == label
+
+
+def test_identifiers_come_from_a_whitelist():
+    for label in HOSTILE:
+        name = identifier(label)
+        assert name == "" or (name.isidentifier() and not __import__("keyword").iskeyword(name))
+
+
+def test_the_cli_compile_command_treats_names_as_data(tmp_path, monkeypatch):
+    """`autograd-tiny compile`'s names come from the expression's allow-list grammar: a name that is
+    not an identifier is refused before any code is written."""
+    from cli_run import is_one_line_error, run_main
+
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run_main("compile", "__import__('os').system('touch x')", "x=1")
+    assert is_one_line_error(status, out, err) and not Path("x").exists(), err
