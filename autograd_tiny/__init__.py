@@ -12,8 +12,10 @@ from autograd_tiny.nn import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
+    from_torch,
     hinge_loss,
     mse_loss,
+    to_torch,
 )
 from autograd_tiny.nn.optim import SGD, Adam
 from autograd_tiny.transforms.compile import compile, to_python
@@ -34,6 +36,7 @@ __all__ = [
     "compile",
     "cross_entropy",
     "draw_dot",
+    "from_torch",
     "functional",
     "grad",
     "gradcheck",
@@ -46,6 +49,7 @@ __all__ = [
     "step_through",
     "to_dot",
     "to_python",
+    "to_torch",
     "topological_order",
     "trace",
 ]

@@ -27,6 +27,7 @@ SHORT: dict[str, str] = {
     "optim": "nn.optim",
     "data": "nn.data",
     "train": "nn.train",
+    "bridge": "nn.bridge",
     "trace": "views.trace",
     "viz": "views.viz",
     "stepper": "views.stepper",

@@ -70,6 +70,7 @@ def test_the_walkthroughs_are_there_in_reading_order():
         "06_why_reverse_mode.ipynb",
         "07_practice.ipynb",
         "08_second_derivatives.ipynb",
+        "09_same_network_in_pytorch.ipynb",
     ]
 
 

@@ -37,6 +37,13 @@ def test_ci_runs_the_readme_test_command():
     assert m, "README must mark its test command for .ci/run"
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert "test-command" in ci  # .ci/run reads the marked line rather than keeping a copy
+    # PyTorch, an oracle of the tests, is installed first (its CPU build) and is in the test extra
+    command = m.group(1)
+    assert command.startswith('pip install torch==2.13.0 && pip install -e ".[test]"'), command
+    pyproject = (README.parent / "pyproject.toml").read_text(encoding="utf-8")
+    test_extra = re.search(r"^test = \[(.*?)^\]", pyproject, re.S | re.M)
+    assert test_extra and '"torch==2.13.0"' in test_extra.group(1)
+    assert 'torch = ["torch==2.13.0"]' in pyproject  # the torch extra: torch and nothing else
 
 
 def test_the_readme_shows_the_rule_table_as_the_engine_has_it():
