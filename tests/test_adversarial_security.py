@@ -139,3 +139,52 @@ def test_the_cli_compile_command_treats_names_as_data(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     status, out, err = run_main("compile", "__import__('os').system('touch x')", "x=1")
     assert is_one_line_error(status, out, err) and not Path("x").exists(), err
+
+
+# --- pages and drawings: a label is text there too ---------------------------------------------------
+
+MARKUP = [
+    "<script>alert(1)</script>",
+    "</title><b>x",
+    '<img src=x onerror="alert(1)">',
+    'a"] URL="x',
+    "n\x00ul\nl",
+]
+
+
+def _tags(page: str) -> list[tuple[str, list]]:
+    """Every start tag of an HTML page with its attributes, as a browser's parser reads them."""
+    from html.parser import HTMLParser
+
+    found: list[tuple[str, list]] = []
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, attrs))
+
+    Tags().feed(page)
+    return found
+
+
+@pytest.mark.parametrize("label", MARKUP)
+def test_a_label_is_text_in_every_page_and_drawing(label, renderer):
+    """The stepper page, trace's HTML and the drawing (DOT → SVG by Graphviz) carry a hostile label
+    as text: no element or attribute comes from it, and Graphviz takes a NUL or a line break (it used
+    to stop with "syntax error in line 5")."""
+    import xml.etree.ElementTree as ET
+
+    from autograd_tiny import draw_dot, step_through, trace
+
+    x = Value(1.5, label)
+    y = x * 2.0 + x
+    y.label = "y" + label
+    plain_x = Value(1.5, "x")
+    plain = plain_x * 2.0 + plain_x
+    plain.label = "y"
+    for make in (lambda r: step_through(r).html(page=True), lambda r: trace(r)._repr_html_()):
+        shape = [(t, [k for k, _ in attrs]) for t, attrs in _tags(make(y))]
+        assert shape == [(t, [k for k, _ in attrs]) for t, attrs in _tags(make(plain))]  # same elements
+    svg = draw_dot(y).pipe(format="svg").decode("utf-8")
+    texts = [t.text or "" for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+    assert any(label.split("\x00")[0].split("\n")[0] in t for t in texts), texts
+    assert not [el for el in ET.fromstring(svg).iter() if el.tag.endswith(("script", "a", "img"))]

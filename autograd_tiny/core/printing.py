@@ -13,6 +13,15 @@ import math
 from typing import Any
 
 
+def printable(text: str) -> str:
+    """``text`` with every character that is not printable (NUL and other controls, line and
+    paragraph breaks) written as its Python escape (\\x00, \\n, \\u2028): one line, safe in a
+    DOT label, a comment or a docstring."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def num(x: float, digits: int = 6) -> str:
     """A number as a person writes it: ``digits`` significant digits, a true minus sign, no trailing .0."""
     s = f"{x:.{digits}g}"

@@ -30,6 +30,7 @@ from typing import Any
 
 from autograd_tiny.core.engine import Constant, Value
 from autograd_tiny.core.graph import topological_order
+from autograd_tiny.core.printing import printable
 from autograd_tiny.views.latex import (  # re-exported: stepper.derivation_latex
     LaTeX,
     derivation_latex,
@@ -141,7 +142,7 @@ _RECORD_SPECIAL = re.compile(r'([{}|<>"\\])')
 def _record(fields: list[str]) -> str:
     """A quoted DOT record label from its fields, stacked across the direction of the graph (in a
     left-to-right graph, name above data above grad: narrow boxes, so the drawing scales up more)."""
-    return '"' + " | ".join(_RECORD_SPECIAL.sub(r"\\\1", f) for f in fields) + '"'
+    return '"' + " | ".join(_RECORD_SPECIAL.sub(r"\\\1", printable(f)) for f in fields) + '"'
 
 
 def _dot_source(order: list[Value], names: dict[int, str], widest: dict[int, str], edges: list[_Edge],

@@ -31,6 +31,7 @@ import graphviz
 
 from autograd_tiny.core.engine import Constant, Value, brief
 from autograd_tiny.core.graph import topological_order
+from autograd_tiny.core.printing import printable
 from autograd_tiny.views.trace import num, op_label
 
 DRAW_EXTRA = 'pip install "autograd-tiny[draw]"'  # still works; the WebAssembly build is a default dependency
@@ -196,8 +197,9 @@ _UNIT = re.compile(r"^([za])(\d+)\[(\d+)\]$")  # z1[i], a1[i] → neuron (1, i)
 
 
 def _escape(text: str) -> str:
-    """Escape the characters that structure a record label."""
-    return _RECORD_SPECIAL.sub(r"\\\1", text)
+    """Escape the characters that structure a record label (a NUL or line break in a label is
+    written as its escape: Graphviz would stop at it with a syntax error)."""
+    return _RECORD_SPECIAL.sub(r"\\\1", printable(text))
 
 
 def _grad_colour(g: float, largest: float) -> tuple[str, str]:

@@ -14,7 +14,7 @@ from typing import Any
 from autograd_tiny.core import floats, rules
 from autograd_tiny.core.engine import Constant, Value
 from autograd_tiny.core.names import display_names
-from autograd_tiny.core.printing import num
+from autograd_tiny.core.printing import num, printable
 
 # names generated code uses besides the nodes': they cannot name a node
 # names the generated code uses for itself, which no node may take: math's functions, Python's
@@ -178,15 +178,7 @@ def comment_safe(text: str) -> str:
     So a backslash and a double quote are escaped, and every character that is not printable (line
     and paragraph breaks, NUL and other controls) is written as its escape: the text stays one line.
     """
-    out = []
-    for c in text:
-        if c in '\\"':
-            out.append("\\" + c)
-        elif not c.isprintable():
-            out.append(c.encode("unicode_escape").decode("ascii"))
-        else:
-            out.append(c)
-    return "".join(out)
+    return printable(text.replace("\\", "\\\\").replace('"', '\\"'))
 
 
 def _wrap(text: str) -> str:
