@@ -210,8 +210,6 @@ class Value:
 
     def sqrt(self) -> Value:
         """Square root of self (self ** 0.5)."""
-        if self.data < 0.0:
-            raise ValueError(f"sqrt({self.data!r}): sqrt is defined only for non-negative numbers")
         return self**0.5
 
     # ----------------------------------------------------------------------------------------

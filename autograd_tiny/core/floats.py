@@ -99,6 +99,8 @@ def pow(u: float, v: float) -> float:
     """uᵛ, with its domain errors named instead of a complex number or a bare crash."""
     if u == 0.0 and v < 0.0:
         raise ZeroDivisionError(f"0.0 ** {v!r} (zero to a negative power) is undefined")
+    if u < 0.0 and v == 0.5:  # Value.sqrt is u ** 0.5: one message, from the engine or compiled code
+        raise ValueError(f"sqrt({u!r}) (= {u!r} ** 0.5): sqrt is defined only for non-negative numbers")
     if u < 0.0 and not v.is_integer():
         raise ValueError(f"{u!r} ** {v!r} (a negative base to a non-integer power) is not a real number")
     try:
