@@ -30,14 +30,13 @@ from typing import Any
 
 from autograd_tiny.core.engine import Constant, Value
 from autograd_tiny.core.graph import topological_order
-from autograd_tiny.core.printing import printable
 from autograd_tiny.views.latex import (  # re-exported: stepper.derivation_latex
     LaTeX,
     derivation_latex,
     latex_name,
 )
 from autograd_tiny.views.trace import Step, Trace, factor, num, wrt
-from autograd_tiny.views.viz import draw_dot, svg_image
+from autograd_tiny.views.viz import draw_dot, record_field, svg_image
 
 __all__ = ["LaTeX", "Stepper", "derivation_latex", "latex_name", "step_through"]
 
@@ -136,13 +135,12 @@ _TOKEN = "agtPREFIX_"  # stands for the per-display prefix in the SVG's ids unti
 _NODE_LINE = re.compile(r"^(\s*)(n\d+)(op)? \[(.*)\]$")
 _EDGE_LINE = re.compile(r"^(\s*)(n\d+)(op)? -> (n\d+)(op)?$")
 _LABEL = re.compile(r'label=(?:"(?:[^"\\]|\\.)*"|\S+)')
-_RECORD_SPECIAL = re.compile(r'([{}|<>"\\])')
 
 
 def _record(fields: list[str]) -> str:
     """A quoted DOT record label from its fields, stacked across the direction of the graph (in a
     left-to-right graph, name above data above grad: narrow boxes, so the drawing scales up more)."""
-    return '"' + " | ".join(_RECORD_SPECIAL.sub(r"\\\1", printable(f)) for f in fields) + '"'
+    return '"' + " | ".join(record_field(f) for f in fields) + '"'
 
 
 def _dot_source(order: list[Value], names: dict[int, str], widest: dict[int, str], edges: list[_Edge],
@@ -228,6 +226,11 @@ _PAINT = {
     "cur-link": {"path": {"stroke": "#0d47a1", "stroke-width": "5"},
                  "polygon": {"fill": "#0d47a1", "stroke": "#0d47a1"}},
 }  # fmt: skip
+
+
+def _spans(parts: list[list[str]]) -> str:
+    """A step's text pieces as spans with their colour classes (upstream, local, contribution)."""
+    return "".join(f'<span class="{c}">{html.escape(t)}</span>' for t, c in parts)
 
 
 def _still(svg: str, nodes: list[dict[str, Any]], steps: list[dict[str, Any]], k: int) -> str:
@@ -524,9 +527,6 @@ class Stepper:
         still = (f"The backward pass of {r} in {n} chain-rule steps, at step 0 (a still picture): run "
                  "the cell, or open the saved page in a browser, to step through them.")  # fmt: skip
 
-        def spans(parts: list[list[str]]) -> str:  # the first state, shown even where scripts do not run
-            return "".join(f'<span class="{c}">{html.escape(t)}</span>' for t, c in parts)
-
         legend = "".join(
             f'<span class="agt-swatch" style="background:{colour}"></span>{html.escape(text)} '
             for colour, text in (("#ffb74d", "receives"), ("#90caf9", "sends back"),
@@ -542,8 +542,8 @@ class Stepper:
             f'<div class="agt-still" id="{prefix}still"><b>{html.escape(still)}</b></div>'
             f'<div class="agt-graph" id="{prefix}graph">{svg_image(self.still(0), repr(self)[1:-1])}</div>'
             f'<div class="agt-panel"><div class="agt-formula" id="{prefix}formula">'
-            f'{spans(self._start["formula"])}</div><div class="agt-parts" id="{prefix}parts">'
-            f'{spans(self._start["parts"])}</div><div class="agt-sum" id="{prefix}sum">'
+            f'{_spans(self._start["formula"])}</div><div class="agt-parts" id="{prefix}parts">'
+            f'{_spans(self._start["parts"])}</div><div class="agt-sum" id="{prefix}sum">'
             f"{html.escape(self._start['sum'])}</div></div>"
             f'<script type="application/json" id="{prefix}data">{blob}</script>'
             f"<script>{js}</script></div>"
@@ -573,12 +573,11 @@ class Stepper:
         blocks = []
         for k in range(len(self.steps) + 1):
             s = self.steps[k - 1] if k else self._start
-            text = "".join(f'<span class="{c}">{html.escape(t)}</span>' for t, c in s["formula"])
-            parts = "".join(f'<span class="{c}">{html.escape(t)}</span>' for t, c in s["parts"])
             picture = svg_image(self.still(k), f"the graph after step {k}")
             blocks.append(
                 f'<section class="agt-step"><h2>step {k} of {len(self.steps)}</h2>{picture}'
-                f'<div class="agt-formula">{text}</div><div class="agt-parts">{parts}</div>'
+                f'<div class="agt-formula">{_spans(s["formula"])}</div>'
+                f'<div class="agt-parts">{_spans(s["parts"])}</div>'
                 f'<div class="agt-sum">{html.escape(s["sum"])}</div></section>'
             )
         title = html.escape(f"Backward pass of {r}, every step")
@@ -596,10 +595,7 @@ class Stepper:
             raise ValueError("Stepper.save: path is empty; give a file name such as 'backward.html'")
         if not isinstance(all_steps, bool):
             raise TypeError(f"Stepper.save: all_steps must be True or False, got {type(all_steps).__name__}")
-        if all_steps:
-            Path(path).write_text(self.all_steps_html(), encoding="utf-8")
-            return str(path)
-        text = self.html(page=True, max_height="calc(100vh - 330px)")
+        text = self.all_steps_html() if all_steps else self.html(page=True, max_height="calc(100vh - 330px)")
         Path(path).write_text(text, encoding="utf-8")
         return str(path)
 

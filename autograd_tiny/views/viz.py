@@ -196,9 +196,9 @@ _PARAM = re.compile(r"^(?:W(\d+)\[(\d+),\d+\]|b(\d+)\[(\d+)\])$")  # W1[i,j], b1
 _UNIT = re.compile(r"^([za])(\d+)\[(\d+)\]$")  # z1[i], a1[i] → neuron (1, i)
 
 
-def _escape(text: str) -> str:
-    """Escape the characters that structure a record label (a NUL or line break in a label is
-    written as its escape: Graphviz would stop at it with a syntax error)."""
+def record_field(text: str) -> str:
+    """A field of a DOT record label: the characters that structure a record escaped, and a NUL or
+    line break written as its escape (Graphviz would stop at it with a syntax error)."""
     return _RECORD_SPECIAL.sub(r"\\\1", printable(text))
 
 
@@ -433,7 +433,7 @@ def draw_dot(
     a_of = {key: k for k, key in member.items() if order[k].label == f"a{key[0]}[{key[1]}]"}
 
     def number(x: float) -> str:
-        return _escape(num(x, digits))
+        return record_field(num(x, digits))
 
     def node_id(i: int) -> str:  # a Value's box, or the box of the neuron it is hidden in
         return f"u{member[i][0]}_{member[i][1]}" if i in member else f"n{i}"
@@ -451,7 +451,7 @@ def draw_dot(
             a = a_of.get(member[i])
             name = f"neuron {layer}[{row}]"
             if n.label != f"z{layer}[{row}]":  # a relabelled z: s = neuron 3[0]
-                name = f"{_escape(n.label)} = {name}"
+                name = f"{record_field(n.label)} = {name}"
             fields = [name, f"z = {number(n.data)}"]
             if a is not None:
                 fields.append(f"a = {number(order[a].data)}")
@@ -460,7 +460,7 @@ def draw_dot(
             drawn.append((node_id(i), fields, "neuron", f"layer {layer}"))
             grads[node_id(i)] = n.grad
             continue
-        fields = [_escape(n.label)] if n.label else []
+        fields = [record_field(n.label)] if n.label else []
         fields.append(f"data {number(n.data)}")
         if show_grad:
             fields.append(f"grad {number(n.grad)}")
