@@ -188,3 +188,77 @@ def test_a_label_is_text_in_every_page_and_drawing(label, renderer):
     texts = [t.text or "" for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
     assert any(label.split("\x00")[0].split("\n")[0] in t for t in texts), texts
     assert not [el for el in ET.fromstring(svg).iter() if el.tag.endswith(("script", "a", "img"))]
+
+
+# --- layouts: every one finishes, or stops at one time limit with one message -------------------------
+
+
+def _power_product(n: int) -> Value:
+    """x·x·…·x with n factors: x feeds n − 1 products, so Graphviz places ~n²/2 hidden points on the
+    long edges from x (a fan-out that took native dot over 2 minutes at n = 101)."""
+    x = Value(1.0, "x")
+    y = x
+    for _ in range(n - 1):
+        y = y * x
+    y.backward()
+    return y
+
+
+def test_a_fan_out_is_laid_out(renderer):
+    """x·x·…·x with x read 100 times is drawn, stepped and displayed (the step_through of it never
+    ended); its DOT bounds the layout's search, a small graph's DOT is as it was."""
+    from autograd_tiny import draw_dot, step_through, to_dot
+    from autograd_tiny.examples import example1
+
+    y = _power_product(101)
+    assert "nslimit=1" in to_dot(y)
+    assert "nslimit" not in to_dot(example1().root)
+    import xml.etree.ElementTree as ET
+
+    still = ET.fromstring(step_through(y).still(0))
+    texts = [t.text for t in still.iter("{http://www.w3.org/2000/svg}text")]
+    assert sum(1 for t in texts if t.startswith("data ")) == 101  # every value is on the stepper's page
+    svg = draw_dot(y)._repr_mimebundle_()["image/svg+xml"]
+    assert svg.count('class="node"') == 201  # 101 values and 100 ops
+
+
+@pytest.fixture(params=["dot", "webassembly"])
+def graphviz_kind(request, renderer, tmp_path, monkeypatch):
+    """Native dot where installed, and the WebAssembly build (PATH without dot) everywhere."""
+    if request.param == "dot" and renderer.dot is None:
+        pytest.fail("native Graphviz is not installed: apt-get install graphviz")
+    if request.param == "webassembly":
+        monkeypatch.setenv("PATH", str(tmp_path))
+    return request.param
+
+
+def test_every_layout_stops_at_the_time_limit(graphviz_kind, tmp_path, monkeypatch):
+    """With the limit far below what the layout takes, the drawing, its file, its notebook display,
+    the stepper and both CLI drawings stop with the one message, and no file is left half-written."""
+    from autograd_tiny import cli, draw_dot, step_through
+    from autograd_tiny.views import viz
+
+    y = _power_product(201)  # native dot: ~3 s; the WebAssembly build in a fresh Python: ~1 s to start
+    monkeypatch.setattr(viz, "LAYOUT_SECONDS", 0.05)
+    message = (
+        "Graphviz did not finish laying out the drawing of a graph: 201 values, 200 operations in 0.05 s"
+    )
+    with pytest.raises(viz.LayoutTimeout, match="^" + message):
+        draw_dot(y).pipe(format="svg")
+    with pytest.raises(viz.LayoutTimeout, match=message):
+        viz.render(y, tmp_path / "g.svg")
+    assert not (tmp_path / "g.svg").exists()
+    with pytest.raises(viz.LayoutTimeout, match=message):
+        step_through(y)
+    shown = draw_dot(y)._repr_mimebundle_()
+    assert list(shown) == ["text/plain"] and message in shown["text/plain"], shown
+    assert cli._draw(y, str(tmp_path / "g.svg")).startswith(message)
+    assert not (tmp_path / "g.svg").exists()
+    from cli_run import is_one_line_error, run_main
+
+    product = "*".join(["x"] * 201)
+    for option in ("--html", "--dot"):
+        path = tmp_path / ("g.html" if option == "--html" else "g.svg")
+        status, out, err = run_main("trace", product, "x=1", option, str(path))
+        assert is_one_line_error(status, out, err) and "did not finish laying out" in err, err
+        assert not path.exists()

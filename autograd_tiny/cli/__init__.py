@@ -7,8 +7,6 @@ import importlib.util
 import math
 import os
 import re
-import shutil
-import subprocess
 import sys
 import textwrap
 import time
@@ -76,61 +74,35 @@ PLOT_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "eps", "ps", "tif", "tiff") 
 MAX_STEPS = 1_000_000  # a step on 100 points takes ~50 ms: a million is already a long day
 MAX_SAMPLES = 10_000  # full-batch: every step holds a graph of every point (~35 MB per 1,000 points)
 MAX_DRAWN = 500  # nodes: Graphviz takes very long to lay out a larger graph
-DRAW_SECONDS = 30  # Graphviz's layout time grows steeply: 240 nodes ~2 s, 480 with much fan-out > 9 min
-
-
-_NO_GRAPHVIZ = 3  # the status of _WASM_DRAW when it cannot draw the format: its stderr says what to install
-_WASM_DRAW = f"""
-import sys
-sys.path.insert(0, sys.argv[2])
-from autograd_tiny.views.viz import GraphvizNotFound, wasm_render
-try:
-    sys.stdout.buffer.write(wasm_render(sys.stdin.buffer.read().decode("utf-8"), sys.argv[1], "dot"))
-except GraphvizNotFound as e:
-    sys.stderr.write(str(e))
-    sys.exit({_NO_GRAPHVIZ})
-"""  # run as `python -c _WASM_DRAW FORMAT PACKAGE_FOLDER` with the DOT source on stdin
 
 
 def _draw(root: Value, path: str) -> str | None:
     """Draw the graph ending at ``root`` to ``path`` (the extension picks the format), as viz.render
-    does, but with a time limit on Graphviz's ``dot`` and its messages kept off the terminal.
-    Without ``dot``, SVG is drawn by Graphviz compiled to WebAssembly, as viz does. Returns what
-    went wrong, or None; raises GraphvizNotFound when no Graphviz can draw the format."""
+    does, with Graphviz's messages kept off the terminal. Returns what went wrong (a graph too large,
+    a layout past viz's time limit, Graphviz's own error), or None; raises GraphvizNotFound when no
+    Graphviz can draw the format."""
+    import graphviz
+
     from autograd_tiny.core.graph import topological_order
-    from autograd_tiny.views.viz import GraphvizNotFound, to_dot
+    from autograd_tiny.views.viz import LayoutTimeout, draw_dot
 
     size = len(topological_order(root))
     if size > MAX_DRAWN:
         return f"the graph has {size} nodes, too many to draw (at most {MAX_DRAWN}): trace it without --dot"
-    source = to_dot(root, max_nodes=MAX_DRAWN)
+    drawing = draw_dot(root, max_nodes=MAX_DRAWN)
     fmt = os.path.splitext(path)[1].lower()[1:]
-    dot = shutil.which("dot")  # Graphviz's own program is preferred when it is installed
     if fmt == "dot":
-        data = source.encode("utf-8")
+        data = drawing.source.encode("utf-8")
     else:
-        # without `dot`: Graphviz compiled to WebAssembly, in a fresh Python so the same time limit holds
-        package = os.path.dirname(
-            os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        )  # holds autograd_tiny/
-        command = [dot, f"-T{fmt}"] if dot else [sys.executable, "-c", _WASM_DRAW, fmt, package]
         try:
-            done = subprocess.run(
-                command, input=source.encode("utf-8"), capture_output=True, timeout=DRAW_SECONDS
-            )
-        except subprocess.TimeoutExpired:
-            return (
-                f"Graphviz took more than {DRAW_SECONDS} s to lay out the graph of {size} nodes: "
-                f"write a .dot file instead, or trace a smaller expression"
-            )
+            data = drawing.pipe(format=fmt)
+        except LayoutTimeout as e:
+            return str(e)
+        except graphviz.CalledProcessError as e:
+            message = (e.stderr or b"").decode("utf-8", "replace").strip() or f"status {e.returncode}"
+            return f"Graphviz could not draw the graph: {message}"
         except OSError as e:  # found but not runnable (permissions, a broken install)
             return f"cannot run Graphviz's dot program: {e.strerror or e}"
-        if dot is None and done.returncode == _NO_GRAPHVIZ:  # PNG or PDF, or no WebAssembly build
-            raise GraphvizNotFound(done.stderr.decode("utf-8", "replace"))
-        if done.returncode != 0:
-            message = done.stderr.decode("utf-8", "replace").strip() or f"status {done.returncode}"
-            return f"Graphviz could not draw the graph: {message}"
-        data = done.stdout
     try:
         with open(path, "wb") as f:
             f.write(data)
@@ -271,7 +243,7 @@ _STEPS_WRITTEN = {
 def _draw_example(ex: object, dot: str | None, html: str | None, all_steps: bool = False) -> str | None:
     """Draw a worked example's graph to ``dot`` and step through it in ``html`` (each if given);
     what went wrong, or None. The files' names are printed as they are written."""
-    from autograd_tiny.views.viz import GraphvizNotFound
+    from autograd_tiny.views.viz import GraphvizNotFound, LayoutTimeout
 
     root = getattr(ex, "root", None)
     if dot:
@@ -287,6 +259,8 @@ def _draw_example(ex: object, dot: str | None, html: str | None, all_steps: bool
 
         try:
             step_through(root).save(html, all_steps=all_steps)
+        except LayoutTimeout as e:
+            return str(e)
         except (GraphvizNotFound, ValueError, OSError) as e:
             return f"cannot write {html}: {getattr(e, 'strerror', None) or e}"
         print(f"wrote {html} {_STEPS_WRITTEN[all_steps]}")
@@ -308,7 +282,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from autograd_tiny.cli.expr import ExpressionError, evaluate, parse_bindings
     from autograd_tiny.core.graph import topological_order
     from autograd_tiny.views.trace import num, trace
-    from autograd_tiny.views.viz import GraphvizNotFound
+    from autograd_tiny.views.viz import GraphvizNotFound, LayoutTimeout
 
     if args.all_steps and not args.html:
         return _fail("trace: --all-steps writes the --html page with every step: give --html FILE too")
@@ -355,6 +329,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
             return _fail(problem)
         try:
             step_through(root).save(args.html, all_steps=args.all_steps)
+        except LayoutTimeout as e:
+            return _fail(str(e))
         except (GraphvizNotFound, ValueError, OSError) as e:
             return _fail(f"cannot write {args.html}: {getattr(e, 'strerror', None) or e}")
     lines = [str(trace(root)), ""]

