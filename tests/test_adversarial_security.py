@@ -262,3 +262,51 @@ def test_every_layout_stops_at_the_time_limit(graphviz_kind, tmp_path, monkeypat
         status, out, err = run_main("trace", product, "x=1", option, str(path))
         assert is_one_line_error(status, out, err) and "did not finish laying out" in err, err
         assert not path.exists()
+
+
+# --- sizes: one node of many inputs is written in linear time -----------------------------------------
+
+
+def test_one_dot_node_of_4000_inputs_is_traced_and_written_in_latex(monkeypatch):
+    """trace and to_latex of one w·x with 4,000 inputs: each makes the rule's argument groups once for
+    the node (they were made once per input, writing all 4,000 names each time: to_latex took
+    minutes), and every local derivative and step they write is ∂(w·x)/∂xᵢ = wᵢ, ∂/∂wᵢ = xᵢ."""
+    import re
+
+    import numpy as np
+
+    from autograd_tiny import trace
+    from autograd_tiny.core.rules import RULES
+
+    n = 4000
+    rng = np.random.default_rng(25)
+    xv, wv = rng.uniform(-2, 2, n), rng.uniform(-2, 2, n)
+    xs = [Value(float(v), f"x{i}") for i, v in enumerate(xv)]
+    ws = [Value(float(v), f"w{i}") for i, v in enumerate(wv)]
+    y = F.dot(xs, ws)
+    y.label = "y"
+    y.backward()
+    assert y.data == pytest.approx(float(np.dot(xv, wv)), rel=1e-12)
+    rule = type(RULES["dot"])
+    made = []
+    split = rule.split
+    monkeypatch.setattr(rule, "split", lambda self, parents: made.append(self.name) or split(self, parents))
+    t = trace(y)
+    steps = {s.parent: s for s in t.steps}
+    assert len(t.steps) == 2 * n and made.count("dot") == 1
+    for i in range(0, n, 97):
+        assert steps[f"x{i}"].symbol == f"w{i}" and steps[f"x{i}"].local == wv[i]
+        assert steps[f"w{i}"].symbol == f"x{i}" and steps[f"w{i}"].local == xv[i]
+    latex = str(t.to_latex())
+    assert made.count("dot") == 2
+    local = re.findall(
+        r"\\frac\{\\partial \{y\}\}\{\\partial \{([xw])_\{(\d+)\}\}\} &= \{([xw])_\{(\d+)\}\} = (\S+) \\\\",
+        latex,
+    )
+    assert len(local) == 2 * n
+    for by, i, is_, j, number in local:
+        assert i == j and {by, is_} == {"x", "w"}
+        expected = wv[int(i)] if by == "x" else xv[int(i)]
+        assert float(number.replace(r"\left(", "").replace(r"\right)", "")) == pytest.approx(
+            expected, rel=1e-5
+        )

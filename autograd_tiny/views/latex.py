@@ -157,12 +157,13 @@ def derivation_latex(trace: Trace) -> str:
         c = row.constants[m]
         return _atom(tex[row.parents[m]]) if c is None else _latex_number(c)
 
-    def local(row: Any, k: int) -> str:
-        """∂row/∂(its k-th parent) from the rule table, with the parents' names in LaTeX."""
-        rule = RULES.get(row.op) if row.label not in custom else None
-        if rule is None or rule.arity not in (None, len(row.parents)):
-            return _latex_number(row.local_grads[k])
-        j, i = rule.locate(k, len(row.parents))
+    substituted: dict[str, tuple[list[Any], dict[str, str], dict[str, float]]] = {}
+
+    def arguments(row: Any, rule: Any) -> tuple[list[Any], dict[str, str], dict[str, float]]:
+        """The rule's argument groups for this row, and its names in LaTeX (or its number constants):
+        once per row, so a w·x of n inputs writes its vectors once, not once per input (n²)."""
+        if row.label in substituted:
+            return substituted[row.label]
         groups = rule.split(list(range(len(row.parents))))
         names: dict[str, str] = {"y": _atom(tex[row.label])}
         values: dict[str, float] = {}
@@ -175,6 +176,16 @@ def derivation_latex(trace: Trace) -> str:
                 names[name] = NAMED_CONSTANTS[rule.name][name]
             else:  # a number constant, exactly (not as shown): folded into the formula (2·u for a square)
                 values[name] = row.constants[g]
+        substituted[row.label] = groups, names, values
+        return groups, names, values
+
+    def local(row: Any, k: int) -> str:
+        """∂row/∂(its k-th parent) from the rule table, with the parents' names in LaTeX."""
+        rule = RULES.get(row.op) if row.label not in custom else None
+        if rule is None or rule.arity not in (None, len(row.parents)):
+            return _latex_number(row.local_grads[k])
+        j, i = rule.locate(k, len(row.parents))
+        groups, names, values = arguments(row, rule)
         expr = rule.derivs[j]
         if i is None:
             return to_latex(expr, names, values)

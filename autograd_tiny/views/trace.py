@@ -79,13 +79,16 @@ def wrt(name: str) -> str:
     return f"({name})" if any(c in name for c in "+−-*/·^ ") else name
 
 
-def _symbol(node: Value, k: int, names: list[str], own: str) -> str:
-    """How the local derivative of ``node`` (called ``own``) with respect to its k-th parent is
-    written, from the op's rule in the table, with the parents' names (or a constant's number)."""
+_Arguments = tuple[Any, list[Any], dict[str, str], dict[str, float]]
+
+
+def _arguments(node: Value, names: list[str], own: str) -> _Arguments | None:
+    """The op's rule, its argument groups and their text (a constant's number folded in), for every
+    local derivative of ``node`` (called ``own``): made once per node, so that a w·x of n inputs
+    writes its vectors once, not once per input (n²). None for an op of the user's own."""
     rule = RULES.get(node.op) if not isinstance(node, CustomOp) else None
-    if rule is None:  # an op of the user's own (Value.from_op): only its numbers are known
-        return f"∂{node.op}/∂{wrt(names[k])}"
-    j, i = rule.locate(k, len(node.parents))
+    if rule is None:
+        return None
     groups = rule.split(list(range(len(node.parents))))
     text: dict[str, str] = {"y": _wrap(own)}
     values: dict[str, float] = {}
@@ -98,6 +101,18 @@ def _symbol(node: Value, k: int, names: list[str], own: str) -> str:
             values[name] = node.parents[g].data  # a constant's number is folded into the formula
         else:
             text[name] = _wrap(names[g])
+    return rule, groups, text, values
+
+
+def _symbol(node: Value, k: int, names: list[str], own: str, arguments: _Arguments | None = None) -> str:
+    """How the local derivative of ``node`` (called ``own``) with respect to its k-th parent is
+    written, from the op's rule in the table, with the parents' names (or a constant's number);
+    ``arguments`` is _arguments(node, names, own), when the caller has it already."""
+    found = arguments if arguments is not None else _arguments(node, names, own)
+    if found is None:  # an op of the user's own (Value.from_op): only its numbers are known
+        return f"∂{node.op}/∂{wrt(names[k])}"
+    rule, groups, text, values = found
+    j, i = rule.locate(k, len(node.parents))
     expr = rule.derivs[j]
     if i is None:
         return to_text(expr, text, values)
@@ -202,13 +217,14 @@ class Trace:
         for i in range(len(order) - 1, -1, -1):
             node = order[i]
             pnames = [name(p) for p in node.parents]
+            arguments = _arguments(node, pnames, names[i]) if node.parents else None
             for k, (p, local) in enumerate(zip(node.parents, node.local_grads, strict=True)):
                 if isinstance(p, Constant):
                     continue
                 j = index[id(p)]
                 contribution = local * grads[i]
                 grads[j] += contribution
-                symbol = _symbol(node, k, pnames, names[i])
+                symbol = _symbol(node, k, pnames, names[i], arguments)
                 combined = _combined(node, root, consumers, name)
                 self.steps.append(
                     Step(
