@@ -71,3 +71,16 @@ def renderer() -> Renderer:
             pytest.fail(f"these tests render graphs, and no Graphviz works here ({e!r}): {DRAW_INSTALL}")
         assert b"<svg" in probe
     return Renderer(dot)
+
+
+CHROMIUM_INSTALL = "apt-get install chromium"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """A Chromium (or Chrome) to run the pages in; CI installs one and fails if this skips."""
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.skip(f"no Chromium to run the pages in: install one with `{CHROMIUM_INSTALL}`")

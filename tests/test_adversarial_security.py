@@ -9,10 +9,12 @@ docstring, and a backslash sequence (\\N, \\x) made the source a SyntaxError.
 from __future__ import annotations
 
 import ast
+import html
 import math
 from pathlib import Path
 
 import pytest
+from test_stepper import _dump
 
 from autograd_tiny import Value
 from autograd_tiny import functional as F
@@ -310,3 +312,72 @@ def test_one_dot_node_of_4000_inputs_is_traced_and_written_in_latex(monkeypatch)
         assert float(number.replace(r"\left(", "").replace(r"\right)", "")) == pytest.approx(
             expected, rel=1e-5
         )
+
+
+@pytest.mark.parametrize("label", MARKUP)
+def test_a_label_is_text_in_the_worksheet_and_its_key(label):
+    """A worksheet's every text (the exercise's kind, title, network, given names, note and the names
+    of its unknowns) is text on the students' page and the key: the same elements and attributes as
+    sheet with as long a plain text, and the label's words are on the page."""
+    from autograd_tiny import practice
+
+    def sheet(text: str) -> practice.Worksheet:
+        return practice.Worksheet([exercise(kind, text) for kind in practice.KINDS], seed=3, level=2)
+
+    def exercise(kind: str, text: str) -> practice.Exercise:
+        ex = practice.exercise(kind, seed=3, level=2)
+        if text:  # each text as a teacher's own copy of the sheet might have it
+            ex.kind += text
+            ex.title += text
+            ex.network = tuple(line + text for line in ex.network)
+            ex.note += text
+            ex.given = {k + text: v for k, v in ex.given.items()}
+            ex._pretty = {n: p + text for n, p in ex._pretty.items()}
+        return ex
+
+    for key in (False, True):
+        hostile, plain = sheet(label).to_html(key=key), sheet("a" * len(label)).to_html(key=key)
+        assert [(t, [k for k, _ in a]) for t, a in _tags(hostile)] == [
+            (t, [k for k, _ in a]) for t, a in _tags(plain)
+        ]
+        words = html.escape(label.split("\x00")[0].split("\n")[0])
+        assert hostile.count(words) >= (len(practice.KINDS) if key else 5 * len(practice.KINDS))
+
+
+def test_a_label_is_text_in_chromiums_dom(chromium, tmp_path, renderer):
+    """In a real browser, after the pages' scripts ran (the stepper stepped to its last step, so every
+    text its script writes is in): the stepper, trace's HTML and the worksheet with hostile labels have
+    the same elements and attributes as with plain ones, and the script label ran nothing."""
+    from autograd_tiny import practice, step_through, trace
+
+    def graph(text: str) -> Value:
+        x = Value(1.5, "x" + text)
+        y = x * 2.0 + x
+        y.label = "y" + text
+        y.backward()
+        return y
+
+    def pages(text: str) -> dict[str, tuple[str, str]]:
+        stepper = step_through(graph(text))
+        ex = practice.exercise("two_layer_relu", seed=3)
+        ex.title += text
+        ex.note += text
+        sheet = practice.Worksheet([ex], seed=3, level=1).to_html(key=False)
+        shown = f"<!DOCTYPE html><html><head><title>t</title></head><body>{trace(graph(text))._repr_html_()}"
+        return {
+            "stepper": (stepper.html(page=True), f"#step={len(stepper.steps)}"),
+            "trace": (shown, ""),
+            "worksheet": (sheet, ""),
+        }
+
+    hostile = '<img src=x onerror="document.title=\'ran\'"><script>document.title="ran"</script>'
+    for name, (page, fragment) in pages(hostile).items():
+        plain_page, _ = pages("a" * len(hostile))[name]
+        dom = {}
+        for which, text in (("hostile", page), ("plain", plain_page)):
+            path = tmp_path / f"{name}-{which}.html"
+            path.write_text(text, encoding="utf-8")
+            dom[which] = _dump(chromium, path, fragment, tmp_path)
+        shape = {k: [(t, sorted(a for a, _ in attrs)) for t, attrs in _tags(v)] for k, v in dom.items()}
+        assert shape["hostile"] == shape["plain"], name
+        assert "<title>ran</title>" not in dom["hostile"] and "&lt;script&gt;" in dom["hostile"], name

@@ -19,7 +19,6 @@ import math
 import os
 import re
 import select
-import shutil
 import subprocess
 import sys
 import time
@@ -36,9 +35,6 @@ from autograd_tiny.expr import evaluate
 from autograd_tiny.stepper import LaTeX, Stepper, derivation_latex, latex_name, step_through
 from autograd_tiny.trace import num, trace
 from autograd_tiny.views.latex import _latex_number as _latex_num
-
-CHROMIUM_INSTALL = "apt-get install chromium"
-
 
 # ---------------------------------------------------------------------------------------------
 # Reading a page back: elements by id, with their attributes and text.
@@ -356,16 +352,6 @@ def test_the_cli_writes_the_page(tmp_path, renderer):
 # ---------------------------------------------------------------------------------------------
 # In a real browser: headless Chromium runs the page's script.
 # ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """A Chromium (or Chrome) to run the page in; CI installs one and fails if this skips."""
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.skip(f"no Chromium to run the stepper's page in: install one with `{CHROMIUM_INSTALL}`")
 
 
 def _flags(profile: Path) -> list[str]:
