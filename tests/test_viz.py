@@ -81,11 +81,69 @@ def test_grouping_by_layer_and_colouring_by_grad():
     _, loss = _mlp_loss()
     src = to_dot(loss, group_layers=True, color_by_grad=True)
     assert "subgraph cluster_layer_1" in src and "subgraph cluster_layer_2" in src and "cluster_input" in src
-    # with this seed unit a1[0] is dead (z1[0] < 0): its weights get grad 0, drawn grey and dashed
+    # with this seed unit a1[0] is dead (z1[0] < 0): its weights and bias get grad 0, and their table
+    # is drawn grey and dashed; a live neuron's table is shaded by its largest |grad|
     assert re.search(
-        r'W1\[0,0\] \| data [^|]+ \| grad 0" fillcolor="#dddddd" shape=record style="filled,dashed"', src
+        r'\{W1\[0,0\]\s* \| [^|]+ \| <r0> grad 0\s*\} \| .*\{\s*b1\[0\]\s* \| [^|]+ \| <r2> grad 0\s*\}" '
+        r'fillcolor="#dddddd" shape=record style="filled,dashed"',
+        src,
     )
     assert 'fillcolor="#' in src.split("b2[0]")[1].split("\n")[0]
+    assert "#dddddd" not in src.split("b2[0]")[1].split("\n")[0]
+
+
+@pytest.mark.parametrize("graphviz_kind", ["dot", "webassembly"])
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_group_layers_keeps_each_neurons_weights_in_order(
+    graphviz_kind, rankdir, renderer, tmp_path, monkeypatch
+):
+    """The primer's network with group_layers: each neuron's W[i,0], W[i,1], …, b[i] are drawn in
+    that order down its table (across it, top to bottom), by native dot and by the WebAssembly build
+    (which reorders loose boxes differently: it drew W[0,2], b[0], W[0,0], W[0,1])."""
+    from autograd_tiny.examples import primer
+
+    if graphviz_kind == "dot" and not renderer.native:
+        pytest.fail("native Graphviz is not installed: apt-get install graphviz")
+    if graphviz_kind == "webassembly":
+        monkeypatch.setenv("PATH", str(tmp_path))  # no `dot`: the WebAssembly build draws
+    root = primer().root
+    svg = ET.fromstring(draw_dot(root, group_layers=True, rankdir=rankdir).pipe(format="svg"))
+    texts = [t for t in svg.iter(f"{SVG}text") if t.text]  # a table's texts are padded: stripped here
+    where = {t.text.strip(): (float(t.get("x")), float(t.get("y"))) for t in texts}
+    along = 1 if rankdir == "LR" else 0  # down the table, or across it
+    params = [n.label for n in _leaves(root) if re.match(r"[Wb]\d\[", n.label)]
+    neurons = sorted({re.match(r"[Wb](\d)\[(\d)", p).groups() for p in params})
+    assert len(neurons) == 6  # 4 hidden neurons, 2 outputs
+    for layer, row in neurons:
+        names = sorted((p for p in params if p.startswith((f"W{layer}[{row},", f"b{layer}[{row}]"))),
+                       key=lambda p: (p[0] == "b", p))  # fmt: skip
+        assert len(names) == (4 if layer == "1" else 5)
+        places = [where[name][along] for name in names]
+        assert places == sorted(places) and len(set(places)) == len(places), (names, places)
+        across = [where[name][1 - along] for name in names]  # one column of names (a row, top to bottom)
+        assert max(across) - min(across) <= 6, (names, across)  # lined up: within 6 pt
+
+
+def _leaves(root: Value) -> list[Value]:
+    from autograd_tiny.graph import topological_order
+
+    return [n for n in topological_order(root) if not n.parents]
+
+
+def test_the_stepper_keeps_a_box_per_value_with_group_layers(renderer):
+    """The stepper changes each value's grad as it steps, so it draws a box per value (tables=False)."""
+    from autograd_tiny import step_through
+    from autograd_tiny.examples import primer
+    from autograd_tiny.graph import topological_order
+
+    root = primer().root
+    still = ET.fromstring(step_through(root, group_layers=True).still(0))
+    data = [t.text for t in still.iter(f"{SVG}text") if t.text and t.text.startswith("data ")]
+    from autograd_tiny.engine import Constant
+
+    assert len(data) == sum(1 for n in topological_order(root) if not isinstance(n, Constant))
+    assert "<r0>" not in to_dot(root, group_layers=True, tables=False)
+    assert "<r0>" in to_dot(root, group_layers=True)
 
 
 def test_node_limit_stops_a_huge_graph_with_a_clear_message():

@@ -151,7 +151,7 @@ def _dot_source(order: list[Value], names: dict[int, str], widest: dict[int, str
     A Value's grad field holds its widest text, so that the layout leaves room for every text the
     page will put there.
     """
-    g = draw_dot(order[-1], show_grad=False, **options)
+    g = draw_dot(order[-1], show_grad=False, tables=False, **options)  # a box per value: its grad changes
     g.graph_attr["id"] = f"{_TOKEN}drawing"
     # Large bold text and short edges: the drawing is scaled to the page's width, so text that is large
     # next to the fixed gaps between ranks comes out large on the screen (bold is measured by the layout).

@@ -359,6 +359,41 @@ def _neurons(order: list[Value], root: Value) -> tuple[dict[int, Neuron], dict[N
     return member, z_of
 
 
+def _tables(order: list[Value]) -> dict[int, tuple[Neuron, int]]:
+    """Each parameter of a neuron (the leaves W{ℓ}[i,j] and b{ℓ}[i]) → ((ℓ, i), its row in the
+    neuron's table): the weights by column j, then the bias. The layout cannot reorder a table's rows
+    as it reorders boxes (it drew W[0,2], b[0], W[0,0], W[0,1])."""
+    found: dict[Neuron, list[tuple[int, int, int]]] = {}  # (ℓ, i) → (is the bias, j, node index)
+    for k, n in enumerate(order):
+        m = _PARAM.match(n.label) if not n.parents and not isinstance(n, Constant) else None
+        if m and m.group(1):
+            j = int(n.label[n.label.index(",") + 1 : -1])
+            found.setdefault((int(m.group(1)), int(m.group(2))), []).append((0, j, k))
+        elif m:
+            found.setdefault((int(m.group(3)), int(m.group(4))), []).append((1, 0, k))
+    table: dict[int, tuple[Neuron, int]] = {}
+    for key, params in found.items():
+        for row, (_, _, k) in enumerate(sorted(params)):
+            table[k] = (key, row)
+    return table
+
+
+def _table_label(rows: list[list[str]]) -> str:
+    """A neuron's parameters as one DOT record: a row each across the flow (``{W1[0,0] | data … |
+    <r0> grad …}``), the field an arrow leaves from given the port r{k}. Each column's texts are
+    padded to one length with figure spaces (a digit's width), so that the rows' fields line up
+    (a record sizes each row's fields by their own texts; Graphviz's HTML-like tables, which line
+    up by themselves, are not in the WebAssembly build)."""
+    widths = [max(len(row[j]) for row in rows) for j in range(len(rows[0]))]
+
+    def padded(text: str, width: int) -> str:  # centred in ``width`` characters, escaped for the record
+        extra = width - len(text)
+        return "\u2007" * (extra // 2) + record_field(text) + "\u2007" * (extra - extra // 2)
+
+    cells = [[padded(t, w) for t, w in zip(row, widths, strict=True)] for row in rows]
+    return " | ".join("{" + " | ".join([*row[:-1], f"<r{k}> {row[-1]}"]) + "}" for k, row in enumerate(cells))
+
+
 # --- choosing the direction ---------------------------------------------------------------------
 
 _CHAR = 0.6 * FONT_SIZE  # points: the average width of a character (digits are 0.56 em in Helvetica)
@@ -368,12 +403,18 @@ _MIN_W, _MIN_H = 54.0, 36.0  # Graphviz's smallest node: 0.75 × 0.5 inch
 _NODESEP, _RANKSEP = 18.0, 36.0  # Graphviz's defaults: 0.25 and 0.5 inch
 
 
-def _size(fields: list[str] | None, text: str, across_flow_vertical: bool) -> tuple[float, float]:
+def _size(fields: list[Any] | None, text: str, across_flow_vertical: bool) -> tuple[float, float]:
     """(width, height) in points of a node as Graphviz will draw it: a record's fields stacked
     (left to right drawing) or side by side (top to bottom), a neuron's name across its numbers, or
     an op's ellipse."""
     if fields is None:  # an ellipse is about √2 wider than its text
         return max(_MIN_W, 1.4 * _CHAR * len(text) + 12), _MIN_H
+    if text == "table":  # a row per parameter (a column per parameter, top to bottom)
+        rows = [[_CHAR * len(f) + _PAD for f in row] for row in fields]
+        columns = [max(col) for col in zip(*rows, strict=False)]
+        if across_flow_vertical:
+            return max(_MIN_W, sum(columns)), max(_MIN_H, _LINE * len(rows))
+        return max(_MIN_W, sum(max(row) for row in rows)), max(_MIN_H, _LINE * len(columns))
     widths = [_CHAR * len(f) + _PAD for f in fields]
     if text == "neuron" and across_flow_vertical:  # the name above a row z | a | δ
         return max(_MIN_W, widths[0], sum(widths[1:])), max(_MIN_H, 2 * _LINE)
@@ -389,6 +430,7 @@ def _ranks(names: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
     next to its reader), so an edge a → b spans rank[a] − rank[b] ranks."""
     succ: dict[str, list[str]] = {name: [] for name in names}
     pending = dict.fromkeys(succ, 0)
+    edges = [(a.split(":")[0], b.split(":")[0]) for a, b in edges]  # a table's row: the table
     for a, b in edges:
         succ[a].append(b)
         pending[a] += 1
@@ -408,23 +450,50 @@ def _ranks(names: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
 
 
 def _choose_rankdir(
-    nodes: list[tuple[str, list[str] | None, str]], edges: list[tuple[str, str]], rank: dict[str, int]
+    nodes: list[tuple[str, list[Any] | None, str, str | None]],
+    edges: list[tuple[str, str]],
+    rank: dict[str, int],
 ) -> str:
     """Left to right ("LR") or top to bottom ("TB"): whichever is nearer a slide's 16:9 (estimated).
 
     The drawing is about as long as the sum of its ranks' thickest nodes and as broad as its broadest
-    rank."""
+    rank. A box of nodes (a layer, with ``group_layers``; the last field of ``nodes``) takes its
+    breadth over every rank it spans, and Graphviz puts boxes that share a rank side by side."""
     best, best_score = "LR", math.inf
     for rankdir, vertical in (("LR", True), ("TB", False)):
         along: dict[int, float] = {}
-        across: dict[int, list[float]] = {}
-        for name, fields, text in nodes:
+        across: dict[tuple[int, str | None], list[float]] = {}  # (rank, box) → the nodes' breadths
+        for name, fields, text, box in nodes:
             w, h = _size(fields, text, vertical)
             flow, cross = (w, h) if rankdir == "LR" else (h, w)
             along[rank[name]] = max(along.get(rank[name], 0.0), flow)
-            across.setdefault(rank[name], []).append(cross)
+            across.setdefault((rank[name], box), []).append(cross)
+        broad = {key: sum(c) + _NODESEP * (len(c) - 1) for key, c in across.items()}
+        boxes: dict[str, list[int]] = {}
+        for r, box in broad:
+            if box is not None:
+                boxes.setdefault(box, []).append(r)
+        # boxes whose ranks overlap, one after another (input, layer 1, layer 2: a staircase), stand
+        # side by side: the stack's breadth is theirs together, on every rank it spans
+        spans = sorted(
+            (min(rs), max(rs), max(broad[(r, box)] for r in rs) + _NODESEP) for box, rs in boxes.items()
+        )
+        at_rank: dict[int, list[float]] = {}
+        for (r, box), b in broad.items():
+            if box is None:
+                at_rank.setdefault(r, []).append(b)
+        stacks: list[list[float]] = []  # [first rank, last rank, breadth]
+        for first, last, b in spans:
+            if stacks and first <= stacks[-1][1]:
+                stacks[-1][1] = max(stacks[-1][1], last)
+                stacks[-1][2] += _NODESEP + b
+            else:
+                stacks.append([first, last, b])
+        for first, last, b in stacks:
+            for r in range(int(first), int(last) + 1):
+                at_rank.setdefault(r, []).append(b)
         length = sum(along.values()) + _RANKSEP * (len(along) - 1)
-        breadth = max(sum(c) + _NODESEP * (len(c) - 1) for c in across.values())
+        breadth = max(sum(b) + _NODESEP * (len(b) - 1) for b in at_rank.values())
         aspect = length / breadth if rankdir == "LR" else breadth / length
         score = abs(math.log(aspect / SLIDE))
         if score < best_score:
@@ -482,6 +551,7 @@ def draw_dot(
     digits: int = 6,
     collapse: str | None = None,
     width: float | None = None,
+    tables: bool = True,
 ) -> Drawing:
     """The graph ending at ``root`` as a ``graphviz.Digraph`` (shown inline by Jupyter).
 
@@ -493,9 +563,16 @@ def draw_dot(
     limit); ``digits`` significant digits for every number; ``collapse="neuron"`` draws each neuron
     of an MLP as one box holding its z, a and δ = ∂L/∂z (its weights and bias hidden inside it);
     ``width`` the drawing's width in pixels (at 96 per inch), scaled up or down to it, for a slide
-    or a page (None: Graphviz's own size).
+    or a page (None: Graphviz's own size). With ``group_layers``, each neuron's weights and bias are
+    one table, a row each in the order W[i,0], W[i,1], …, b[i] (``tables=False``: a box each, in the
+    order the layout finds, as the stepper draws them).
     """
-    flags = {"show_grad": show_grad, "group_layers": group_layers, "color_by_grad": color_by_grad}
+    flags = {
+        "show_grad": show_grad,
+        "group_layers": group_layers,
+        "color_by_grad": color_by_grad,
+        "tables": tables,
+    }
     _check_options(root, rankdir, flags, max_nodes, format, digits, collapse)
     if width is not None and (isinstance(width, bool) or not isinstance(width, Real)):
         raise TypeError(
@@ -507,19 +584,40 @@ def draw_dot(
     member, z_of = _neurons(order, root) if collapse == "neuron" else ({}, {})
     index = {id(n): i for i, n in enumerate(order)}
     a_of = {key: k for k, key in member.items() if order[k].label == f"a{key[0]}[{key[1]}]"}
+    table = _tables(order) if group_layers and tables and collapse is None else {}
 
     def number(x: float) -> str:
         return record_field(num(x, digits))
 
-    def node_id(i: int) -> str:  # a Value's box, or the box of the neuron it is hidden in
+    def node_id(i: int) -> str:  # a Value's box, the neuron it is hidden in, or its row of a table
+        if i in table:
+            (layer, row), k = table[i]
+            return f"t{layer}_{row}:r{k}"
         return f"u{member[i][0]}_{member[i][1]}" if i in member else f"n{i}"
 
     # what is drawn: (id, record fields or None for an op, an op's text or "neuron", group)
-    drawn: list[tuple[str, list[str] | None, str, str | None]] = []
+    # (a table's fields: one list per row)
+    drawn: list[tuple[str, list[Any] | None, str, str | None]] = []
     grads: dict[str, float] = {}
+    rows: dict[Neuron, list[int]] = {}
+    row_grads: dict[str, list[float]] = {}  # a table's name → its rows' grads
+    for i, (key, _) in table.items():
+        rows.setdefault(key, []).append(i)
     for i, n in enumerate(order):
         if (isinstance(n, Constant) and n is not root) or (i in member and z_of[member[i]] != i):
             continue  # a constant is drawn inside its op (× 3, − 10, ** 2); a neuron once, at its z
+        if i in table:  # a neuron's parameters: one table, drawn where its first row comes
+            key, k = table[i]
+            if k == 0:
+                ks = sorted(rows[key], key=lambda j: table[j][1])
+                fields = [
+                    [order[j].label, f"data {num(order[j].data, digits)}"]
+                    + ([f"grad {num(order[j].grad, digits)}"] if show_grad else [])
+                    for j in ks
+                ]
+                drawn.append((f"t{key[0]}_{key[1]}", fields, "table", f"layer {key[0]}"))
+                row_grads[f"t{key[0]}_{key[1]}"] = [order[j].grad for j in ks]
+            continue
         m = _LAYER.match(n.label)
         group = f"layer {m.group(1)}" if m else ("input" if n.label.startswith("x[") else None)
         if i in member:
@@ -570,16 +668,18 @@ def draw_dot(
         )
     rank = _ranks([d[0] for d in drawn], edges)
     if rankdir == "auto":
-        rankdir = _choose_rankdir([(d[0], d[1], d[2]) for d in drawn], edges, rank)
+        boxed = [(d[0], d[1], d[2], d[3] if group_layers else None) for d in drawn]
+        rankdir = _choose_rankdir(boxed, edges, rank)
     # Graphviz draws an edge that spans k ranks through k − 1 hidden points, and placing them takes
     # steeply longer as they grow: x·x·…·x, x read by 100 products, has about 5,000 (native dot: over
     # 2 minutes). Past _HIDDEN_POINTS, a bounded search for their places (nslimit) draws the same
     # picture in under a second; a smaller graph is laid out exactly as before.
-    hidden = sum(rank[a] - rank[b] - 1 for a, b in edges)
+    hidden = sum(rank[a.split(":")[0]] - rank[b] - 1 for a, b in edges)  # a table's row: the table
     edge_attr = {"fontname": FONT}
     if member:  # many arrows between layers: thin and grey, so the boxes stay readable
         edge_attr.update(color="#999999", penwidth="0.8", arrowsize="0.6")
-    largest = max((abs(g) for g in grads.values() if math.isfinite(g)), default=0.0)
+    every = [*grads.values(), *(gr for gs in row_grads.values() for gr in gs)]
+    largest = max((abs(g) for g in every if math.isfinite(g)), default=0.0)
     g = Drawing(
         format=format,
         graph_attr={"rankdir": rankdir, "fontname": FONT, "fontsize": str(FONT_SIZE)},
@@ -599,6 +699,11 @@ def draw_dot(
     for name, fields, text, group in drawn:
         if fields is None:
             attrs = {"label": text, "shape": "ellipse"}
+        elif text == "table":  # a row per parameter, in order: the layout cannot reorder them
+            attrs = {"label": _table_label(fields), "shape": "record"}
+            if color_by_grad:  # one colour for the table: its largest |grad| (grey, dashed: all 0)
+                strongest = max(row_grads[name], key=lambda gr: abs(gr) if math.isfinite(gr) else math.inf)
+                attrs["fillcolor"], attrs["style"] = _grad_colour(strongest, largest)
         elif text == "neuron":  # the neuron's name across its z, a and δ
             attrs = {"label": f"{fields[0]} | {{ {' | '.join(fields[1:])} }}", "shape": "record"}
             if color_by_grad:
@@ -635,6 +740,7 @@ def to_dot(
     digits: int = 6,
     collapse: str | None = None,
     width: float | None = None,
+    tables: bool = True,
 ) -> str:
     """The DOT source of ``draw_dot(root, ...)``: plain text, no Graphviz program needed."""
     return draw_dot(
@@ -647,6 +753,7 @@ def to_dot(
         digits=digits,
         collapse=collapse,
         width=width,
+        tables=tables,
     ).source
 
 
