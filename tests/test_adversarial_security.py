@@ -170,8 +170,8 @@ def _tags(page: str) -> list[tuple[str, list]]:
 
 @pytest.mark.parametrize("label", MARKUP)
 def test_a_label_is_text_in_every_page_and_drawing(label, renderer):
-    """The stepper page, trace's HTML and the drawing (DOT → SVG by Graphviz) carry a hostile label
-    as text: no element or attribute comes from it, and Graphviz takes a NUL or a line break (it used
+    """The stepper's page, notebook view and all-steps page, trace's HTML and the drawing (DOT → SVG by
+    Graphviz, and its <img> for an untrusted notebook) carry a hostile label as text: no element or attribute comes from it, and Graphviz takes a NUL or a line break (it used
     to stop with "syntax error in line 5")."""
     import xml.etree.ElementTree as ET
 
@@ -183,7 +183,14 @@ def test_a_label_is_text_in_every_page_and_drawing(label, renderer):
     plain_x = Value(1.5, "x")
     plain = plain_x * 2.0 + plain_x
     plain.label = "y"
-    for make in (lambda r: step_through(r).html(page=True), lambda r: trace(r)._repr_html_()):
+    writers = (
+        lambda r: step_through(r).html(page=True),  # the page save() writes
+        lambda r: step_through(r)._repr_html_(),  # the notebook's stepper
+        lambda r: step_through(r).all_steps_html(),  # the printable page of every step
+        lambda r: trace(r)._repr_html_(),
+        lambda r: draw_dot(r)._repr_mimebundle_()["text/html"],  # the drawing an untrusted notebook shows
+    )
+    for make in writers:
         shape = [(t, [k for k, _ in attrs]) for t, attrs in _tags(make(y))]
         assert shape == [(t, [k for k, _ in attrs]) for t, attrs in _tags(make(plain))]  # same elements
     svg = draw_dot(y).pipe(format="svg").decode("utf-8")
@@ -342,6 +349,10 @@ def test_a_label_is_text_in_the_worksheet_and_its_key(label):
         ]
         words = html.escape(label.split("\x00")[0].split("\n")[0])
         assert hostile.count(words) >= (len(practice.KINDS) if key else 5 * len(practice.KINDS))
+    ex = practice.exercise("two_layer_relu", seed=3)  # one exercise in a notebook: its question as HTML
+    plain = _tags(ex._repr_html_())
+    ex._built.title += label
+    assert _tags(ex._repr_html_()) == plain
 
 
 def test_a_label_is_text_in_chromiums_dom(chromium, tmp_path, renderer):
