@@ -171,8 +171,9 @@ def _tags(page: str) -> list[tuple[str, list]]:
 @pytest.mark.parametrize("label", MARKUP)
 def test_a_label_is_text_in_every_page_and_drawing(label, renderer):
     """The stepper's page, notebook view and all-steps page, trace's HTML and the drawing (DOT → SVG by
-    Graphviz, and its <img> for an untrusted notebook) carry a hostile label as text: no element or attribute comes from it, and Graphviz takes a NUL or a line break (it used
-    to stop with "syntax error in line 5")."""
+    Graphviz, and its <img> for an untrusted notebook) carry a hostile label as text: no element or
+    attribute comes from it, and Graphviz takes a NUL or a line break (it used to stop with "syntax
+    error in line 5")."""
     import xml.etree.ElementTree as ET
 
     from autograd_tiny import draw_dot, step_through, trace
