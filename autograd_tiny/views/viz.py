@@ -70,7 +70,7 @@ SLIDE = 16 / 9  # the width : height a drawing aims for when the direction is ch
 
 
 LAYOUT_SECONDS = 30.0  # the longest Graphviz may take to lay out any one drawing
-_IN_PROCESS = 3000  # nodes and hidden points the WebAssembly build lays out in this Python (< 1 s)
+_IN_PROCESS = 3000  # nodes and hidden points the WebAssembly build lays out in this Python (3,500: 0.23 s)
 _HIDDEN_POINTS = 1000  # hidden points of long edges past which the layout's search is bounded
 
 
@@ -117,7 +117,7 @@ def layout(
 
     Every drawing goes through here (a notebook's picture, the stepper, a file, the CLI). Graphviz's
     ``dot`` program runs with that time limit; without it, the WebAssembly build draws SVG, in this
-    Python for a graph of at most _IN_PROCESS nodes and hidden points (``size``; a few milliseconds)
+    Python for a graph of at most _IN_PROCESS nodes and hidden points (``size``; 0.25 s at most here)
     and in a fresh Python with the same limit for a larger or unknown one (starting it takes ~1 s).
     """
     dot = shutil.which("dot")  # Graphviz's own program is preferred when it is installed
