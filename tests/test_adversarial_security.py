@@ -274,6 +274,21 @@ def test_every_layout_stops_at_the_time_limit(graphviz_kind, tmp_path, monkeypat
         assert not path.exists()
 
 
+@pytest.mark.parametrize(
+    "option", [{"format": "svg -o /tmp/x"}, {"format": "svg", "engine": "dot -o /tmp/x"}]
+)
+def test_a_format_or_layout_name_is_checked_before_graphviz_runs(option, tmp_path, monkeypatch):
+    """A drawing's format and layout engine reach Graphviz's command line (never a shell): a name
+    Graphviz does not have is refused by name, before it runs, and no file appears."""
+    from autograd_tiny import draw_dot
+
+    monkeypatch.chdir(tmp_path)
+    x = Value(1.0, "x")
+    with pytest.raises(ValueError, match=r"^unknown (drawing format|Graphviz layout) '.*-o /tmp/x'"):
+        draw_dot(x * 2.0).pipe(**option)
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- sizes: one node of many inputs is written in linear time -----------------------------------------
 
 

@@ -120,6 +120,14 @@ def layout(
     Python for a graph of at most _IN_PROCESS nodes and hidden points (``size``; 0.25 s at most here)
     and in a fresh Python with the same limit for a larger or unknown one (starting it takes ~1 s).
     """
+    if not isinstance(fmt, str) or fmt.split(":")[0] not in graphviz.FORMATS:
+        raise ValueError(
+            f"unknown drawing format {brief(fmt)}: use svg, png or pdf (any of graphviz.FORMATS)"
+        )
+    if not isinstance(engine, str) or engine not in graphviz.ENGINES:
+        raise ValueError(
+            f"unknown Graphviz layout {brief(engine)}: use one of {', '.join(sorted(graphviz.ENGINES))}"
+        )
     dot = shutil.which("dot")  # Graphviz's own program is preferred when it is installed
     if dot is None and size is not None and size <= _IN_PROCESS:
         return wasm_render(source, fmt, engine)
