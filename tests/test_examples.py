@@ -88,6 +88,7 @@ def test_examples_command_prints_traces_and_agreement():
 def test_examples_command_one_name_and_errors():
     out = _cli("examples", "problem4")
     assert out.returncode == 0 and "δ2[0] = 0.8" in out.stdout and "example1" not in out.stdout
+    assert out.stdout.rstrip().endswith("problem4 agrees with its answer key")  # of it, not of all
     bad = _cli("examples", "nope")
     assert bad.returncode == 2 and "no example called 'nope'" in bad.stderr and "Traceback" not in bad.stderr
     listing = _cli("examples", "--list")
