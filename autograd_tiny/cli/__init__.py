@@ -233,7 +233,9 @@ def cmd_examples(args: argparse.Namespace) -> int:
     if args.name is not None:  # one example: say so of it, not of all of them
         print(f"{args.name} agrees with its answer key" if agree else f"{args.name} DISAGREES with its key")
     else:
-        print("all examples agree with their answer keys" if agree else "SOME EXAMPLES DISAGREE with their keys")
+        print(
+            "all examples agree with their answer keys" if agree else "SOME EXAMPLES DISAGREE with their keys"
+        )
     return 0 if agree else 1
 
 
