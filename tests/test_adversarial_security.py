@@ -11,10 +11,11 @@ from __future__ import annotations
 import ast
 import html
 import math
+import re
 from pathlib import Path
 
 import pytest
-from test_stepper import _dump
+from browser import dump as _dump
 
 from autograd_tiny import Value
 from autograd_tiny import functional as F
@@ -250,9 +251,8 @@ def test_every_layout_stops_at_the_time_limit(graphviz_kind, tmp_path, monkeypat
 
     y = _power_product(201)  # native dot: ~3 s; the WebAssembly build in a fresh Python: ~1 s to start
     monkeypatch.setattr(viz, "LAYOUT_SECONDS", 0.05)
-    message = (
-        "Graphviz did not finish laying out the drawing of a graph: 201 values, 200 operations in 0.05 s"
-    )
+    drawing = "the drawing (a graph: 201 values, 200 operations) within 0.05 s"
+    message = re.escape(f"Graphviz did not finish laying out {drawing} (viz.LAYOUT_SECONDS): draw a smaller")
     with pytest.raises(viz.LayoutTimeout, match="^" + message):
         draw_dot(y).pipe(format="svg")
     with pytest.raises(viz.LayoutTimeout, match=message):
@@ -261,8 +261,9 @@ def test_every_layout_stops_at_the_time_limit(graphviz_kind, tmp_path, monkeypat
     with pytest.raises(viz.LayoutTimeout, match=message):
         step_through(y)
     shown = draw_dot(y)._repr_mimebundle_()
-    assert list(shown) == ["text/plain"] and message in shown["text/plain"], shown
-    assert cli._draw(y, str(tmp_path / "g.svg")).startswith(message)
+    assert list(shown) == ["text/plain"] and re.search(message, shown["text/plain"]), shown
+    cli_message = f"Graphviz did not finish laying out {drawing}: write a .dot file instead (--dot g.dot)"
+    assert cli._draw(y, str(tmp_path / "g.svg")).startswith(cli_message)  # CLI advice, not Python's
     assert not (tmp_path / "g.svg").exists()
     from cli_run import is_one_line_error, run_main
 
@@ -270,23 +271,54 @@ def test_every_layout_stops_at_the_time_limit(graphviz_kind, tmp_path, monkeypat
     for option in ("--html", "--dot"):
         path = tmp_path / ("g.html" if option == "--html" else "g.svg")
         status, out, err = run_main("trace", product, "x=1", option, str(path))
-        assert is_one_line_error(status, out, err) and "did not finish laying out" in err, err
+        assert is_one_line_error(status, out, err) and cli_message.replace("a graph", "f") in err, err
         assert not path.exists()
 
 
 @pytest.mark.parametrize(
-    "option", [{"format": "svg -o /tmp/x"}, {"format": "svg", "engine": "dot -o /tmp/x"}]
+    "option, what",
+    [
+        ({"format": "svg -oOUT"}, "drawing format"),
+        ({"format": "svg", "engine": "dot -oOUT"}, "Graphviz layout"),
+        ({"format": "svg", "renderer": "svg -oOUT"}, "Graphviz renderer"),
+        ({"format": "svg", "renderer": "cairo", "formatter": "core -oOUT"}, "Graphviz formatter"),
+        ({"format": "svg:cairo:core:-oOUT"}, "drawing format"),
+    ],
 )
-def test_a_format_or_layout_name_is_checked_before_graphviz_runs(option, tmp_path, monkeypatch):
-    """A drawing's format and layout engine reach Graphviz's command line (never a shell): a name
-    Graphviz does not have is refused by name, before it runs, and no file appears."""
+def test_a_format_or_layout_name_is_checked_before_graphviz_runs(option, what, tmp_path, monkeypatch):
+    """A drawing's format, renderer, formatter and layout engine reach Graphviz's command line (never
+    a shell): a name Graphviz does not have is refused by name before it runs (the names here, given
+    to dot as one argument each, would ask it to write a file), and no file appears."""
     from autograd_tiny import draw_dot
 
-    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out.svg"
+    option = {k: v.replace("OUT", str(out)) for k, v in option.items()}
     x = Value(1.0, "x")
-    with pytest.raises(ValueError, match=r"^unknown (drawing format|Graphviz layout) '.*-o /tmp/x'"):
+    with pytest.raises(ValueError, match=f"^unknown {what} '"):
         draw_dot(x * 2.0).pipe(**option)
-    assert list(tmp_path.iterdir()) == []
+    assert not out.exists()
+
+
+def test_a_graphviz_error_is_one_message_from_every_build(graphviz_kind, tmp_path):
+    """DOT that Graphviz rejects gives graphviz.CalledProcessError with Graphviz's own message on
+    stderr, from native dot, the WebAssembly build in this Python and the one in a fresh Python (no
+    traceback, no script in the message); the CLI prints it in one line."""
+    import graphviz
+
+    from autograd_tiny import cli
+    from autograd_tiny.views import viz
+
+    sizes = [None] if graphviz_kind == "dot" else [None, 10]  # None: in a fresh Python
+    for size in sizes:
+        with pytest.raises(graphviz.CalledProcessError) as caught:
+            viz.layout("digraph { a -> }", "svg", "dot", "the test graph", size)
+        stderr = caught.value.stderr.decode()
+        said = (
+            "syntax error" if graphviz_kind == "dot" else "Failed to parse DOT source"
+        )  # each build's words
+        assert said in stderr and "Traceback" not in stderr and "_WASM" not in str(caught.value), stderr
+    problem = cli._layout_problem(caught.value)
+    assert problem.startswith("Graphviz could not draw the graph: ") and "\n" not in problem.strip()
 
 
 # --- sizes: one node of many inputs is written in linear time -----------------------------------------

@@ -259,6 +259,6 @@ def test_the_webassembly_drawing_keeps_the_time_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(viz, "LAYOUT_SECONDS", 0.01)  # far less than starting Python takes
     problem = cli._draw(root, str(tmp_path / "g.svg"))
     assert problem.startswith(
-        "Graphviz did not finish laying out the drawing of a graph: 201 values, 200 operations in 0.01 s"
+        "Graphviz did not finish laying out the drawing (a graph: 201 values, 200 operations) within 0.01 s"
     )
     assert not (tmp_path / "g.svg").exists()

@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from browser import dump as _dump
+from browser import flags as _flags
 
 from autograd_tiny import MLP, Value
 from autograd_tiny import functional as F
@@ -352,20 +354,6 @@ def test_the_cli_writes_the_page(tmp_path, renderer):
 # ---------------------------------------------------------------------------------------------
 # In a real browser: headless Chromium runs the page's script.
 # ---------------------------------------------------------------------------------------------
-
-
-def _flags(profile: Path) -> list[str]:
-    return ["--headless=new", "--disable-gpu", "--no-sandbox", "--no-first-run", "--window-size=1600,900",
-            f"--user-data-dir={profile}"]  # fmt: skip
-
-
-def _dump(chromium: str, page: Path, fragment: str, tmp_path: Path) -> str:
-    """The page's DOM after its script has run, opened at ``page#fragment``."""
-    url = page.as_uri() + fragment
-    cmd = [chromium, *_flags(tmp_path / "profile"), "--virtual-time-budget=5000", "--dump-dom", url]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0 and "<html" in out.stdout, out.stderr[-2000:]
-    return out.stdout
 
 
 def _expected_fields(s: Stepper, k: int) -> dict[int, str]:

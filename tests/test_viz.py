@@ -393,3 +393,62 @@ def test_a_bad_width_is_refused_by_name():
     for bad, kind in ((True, TypeError), ("400", TypeError), (0, ValueError), (float("nan"), ValueError)):
         with pytest.raises(kind, match="width must be"):
             draw_dot(x, width=bad)
+
+
+@pytest.mark.parametrize("rankdir, first", [("LR", False), ("TB", False), ("RL", True), ("BT", True)])
+def test_a_tables_arrows_leave_from_the_side_of_its_reader(rankdir, first, renderer):
+    """The port of a table's row is the field nearest the op it feeds: the last (grad) when the flow
+    runs left to right or down, the first (the name) right to left or up; in the drawing each arrow
+    starts on that side of the table."""
+    _, loss = _mlp_loss()
+    src = to_dot(loss, group_layers=True, rankdir=rankdir)
+    assert ("{<r0> W1[0,0]" in src) == first and (
+        re.search(r"<r0> grad [^|}]*\} \|", src) is not None
+    ) != first
+    svg = ET.fromstring(renderer.svg(src))
+    for g in svg.iter(f"{SVG}g"):
+        title = g.find(f"{SVG}title")
+        if title is None or not (title.text or "").startswith("t1_0:r0"):
+            continue
+        start = [float(v) for v in re.findall(r"-?\d+\.?\d*", g.find(f"{SVG}path").get("d"))[:2]]
+        box = next(
+            n
+            for n in svg.iter(f"{SVG}g")
+            if (n.find(f"{SVG}title") is not None and n.find(f"{SVG}title").text == "t1_0")
+        )
+        xs = [float(v) for v in re.findall(r"-?\d+\.?\d*", box.find(f"{SVG}polygon").get("points"))]
+        left, right = min(xs[0::2]), max(xs[0::2])
+        top, bottom = min(xs[1::2]), max(xs[1::2])
+        near = {
+            "LR": abs(start[0] - right),
+            "RL": abs(start[0] - left),
+            "TB": abs(start[1] - bottom),
+            "BT": abs(start[1] - top),
+        }
+        assert near[rankdir] < 5, (rankdir, start, (left, right, top, bottom))
+        break
+    else:
+        pytest.fail("no arrow from t1_0:r0 in the drawing")
+
+
+def test_two_models_named_alike_keep_a_box_per_weight():
+    """Two MLPs with the same labels in one graph: their W1[0,0]s are not mixed in one table."""
+    a, b = MLP(2, [1], seed=0), MLP(2, [1], seed=1)
+    loss = mse_loss(a([1.0, 2.0]), [0.0]) + mse_loss(b([1.0, 2.0]), [0.0])
+    loss.backward()
+    src = to_dot(loss, group_layers=True)
+    assert "<r0>" not in src and src.count("W1[0,0] | data") == 2
+
+
+def test_render_takes_digraph_renders_arguments_and_refuses_others(tmp_path, renderer):
+    """Drawing.render: outfile= writes the picture and its DOT source beside it, as Digraph.render
+    does; a keyword Digraph.render does not take is a TypeError naming it."""
+    d = draw_dot(example1().root)
+    path = d.render(outfile=tmp_path / "pic.svg")
+    assert path == str(tmp_path / "pic.svg") and sorted(p.name for p in tmp_path.iterdir()) == [
+        "pic.gv",
+        "pic.svg",
+    ]
+    assert "grad −18" in _svg_texts(path)
+    with pytest.raises(TypeError, match="bogus"):
+        d.render(tmp_path / "x", bogus=1)

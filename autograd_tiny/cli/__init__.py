@@ -76,6 +76,23 @@ MAX_SAMPLES = 10_000  # full-batch: every step holds a graph of every point (~35
 MAX_DRAWN = 500  # nodes: Graphviz takes very long to lay out a larger graph
 
 
+def _layout_problem(e: Exception) -> str | None:
+    """What a failed Graphviz layout means for a CLI user, in one line (None: not a layout failure)."""
+    import graphviz
+
+    from autograd_tiny.views.viz import LayoutTimeout
+
+    if isinstance(e, LayoutTimeout):
+        return (
+            f"Graphviz did not finish laying out {e.what} within {e.seconds:g} s: write a .dot file "
+            "instead (--dot g.dot), or trace a smaller expression"
+        )
+    if isinstance(e, graphviz.CalledProcessError):
+        message = (e.stderr or b"").decode("utf-8", "replace").strip() or f"status {e.returncode}"
+        return f"Graphviz could not draw the graph: {message}"
+    return None
+
+
 def _draw(root: Value, path: str) -> str | None:
     """Draw the graph ending at ``root`` to ``path`` (the extension picks the format), as viz.render
     does, with Graphviz's messages kept off the terminal. Returns what went wrong (a graph too large,
@@ -96,13 +113,10 @@ def _draw(root: Value, path: str) -> str | None:
     else:
         try:
             data = drawing.pipe(format=fmt)
-        except LayoutTimeout as e:
-            return str(e)
-        except graphviz.CalledProcessError as e:
-            message = (e.stderr or b"").decode("utf-8", "replace").strip() or f"status {e.returncode}"
-            return f"Graphviz could not draw the graph: {message}"
+        except (LayoutTimeout, graphviz.CalledProcessError) as e:
+            return _layout_problem(e)
         except OSError as e:  # found but not runnable (permissions, a broken install)
-            return f"cannot run Graphviz's dot program: {e.strerror or e}"
+            return f"cannot run Graphviz (dot, or Python for its WebAssembly build): {e.strerror or e}"
     try:
         with open(path, "wb") as f:
             f.write(data)
@@ -248,6 +262,8 @@ _STEPS_WRITTEN = {
 def _draw_example(ex: object, dot: str | None, html: str | None, all_steps: bool = False) -> str | None:
     """Draw a worked example's graph to ``dot`` and step through it in ``html`` (each if given);
     what went wrong, or None. The files' names are printed as they are written."""
+    from graphviz import CalledProcessError
+
     from autograd_tiny.views.viz import GraphvizNotFound, LayoutTimeout
 
     root = getattr(ex, "root", None)
@@ -264,8 +280,8 @@ def _draw_example(ex: object, dot: str | None, html: str | None, all_steps: bool
 
         try:
             step_through(root).save(html, all_steps=all_steps)
-        except LayoutTimeout as e:
-            return str(e)
+        except (LayoutTimeout, CalledProcessError) as e:
+            return _layout_problem(e)
         except (GraphvizNotFound, ValueError, OSError) as e:
             return f"cannot write {html}: {getattr(e, 'strerror', None) or e}"
         print(f"wrote {html} {_STEPS_WRITTEN[all_steps]}")
@@ -284,6 +300,8 @@ def _root_name(taken: set[str]) -> str:
 
 def cmd_trace(args: argparse.Namespace) -> int:
     """Parse an expression with the allow-list, trace it, print the gradients, optionally draw it."""
+    from graphviz import CalledProcessError
+
     from autograd_tiny.cli.expr import ExpressionError, evaluate, parse_bindings
     from autograd_tiny.core.graph import topological_order
     from autograd_tiny.views.trace import num, trace
@@ -334,8 +352,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
             return _fail(problem)
         try:
             step_through(root).save(args.html, all_steps=args.all_steps)
-        except LayoutTimeout as e:
-            return _fail(str(e))
+        except (LayoutTimeout, CalledProcessError) as e:
+            return _fail(_layout_problem(e))
         except (GraphvizNotFound, ValueError, OSError) as e:
             return _fail(f"cannot write {args.html}: {getattr(e, 'strerror', None) or e}")
     lines = [str(trace(root)), ""]

