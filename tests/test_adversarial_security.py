@@ -311,7 +311,7 @@ def test_a_graphviz_error_is_one_message_from_every_build(graphviz_kind, tmp_pat
     sizes = [None] if graphviz_kind == "dot" else [None, 10]  # None: in a fresh Python
     for size in sizes:
         with pytest.raises(graphviz.CalledProcessError) as caught:
-            viz.layout("digraph { a -> }", "svg", "dot", "the test graph", size)
+            viz.layout("digraph { a -> }", "svg", "dot", "the test graph", size, seconds=viz.LAYOUT_SECONDS)
         stderr = caught.value.stderr.decode()
         said = (
             "syntax error" if graphviz_kind == "dot" else "Failed to parse DOT source"

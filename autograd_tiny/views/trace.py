@@ -104,14 +104,13 @@ def _arguments(node: Value, names: list[str], own: str) -> _Arguments | None:
     return rule, groups, text, values
 
 
-def _symbol(node: Value, k: int, names: list[str], own: str, arguments: _Arguments | None = None) -> str:
-    """How the local derivative of ``node`` (called ``own``) with respect to its k-th parent is
-    written, from the op's rule in the table, with the parents' names (or a constant's number);
-    ``arguments`` is _arguments(node, names, own), when the caller has it already."""
-    found = arguments if arguments is not None else _arguments(node, names, own)
-    if found is None:  # an op of the user's own (Value.from_op): only its numbers are known
+def _symbol(node: Value, k: int, names: list[str], arguments: _Arguments | None) -> str:
+    """How the local derivative of ``node`` with respect to its k-th parent is written, from the
+    op's rule in the table, with the parents' names (or a constant's number): ``arguments`` is
+    _arguments(node, names, its own name), made once for all its parents."""
+    if arguments is None:  # an op of the user's own (Value.from_op): only its numbers are known
         return f"∂{node.op}/∂{wrt(names[k])}"
-    rule, groups, text, values = found
+    rule, groups, text, values = arguments
     j, i = rule.locate(k, len(node.parents))
     expr = rule.derivs[j]
     if i is None:
@@ -224,7 +223,7 @@ class Trace:
                 j = index[id(p)]
                 contribution = local * grads[i]
                 grads[j] += contribution
-                symbol = _symbol(node, k, pnames, names[i], arguments)
+                symbol = _symbol(node, k, pnames, arguments)
                 combined = _combined(node, root, consumers, name)
                 self.steps.append(
                     Step(

@@ -142,7 +142,7 @@ class Drawing(graphviz.Digraph):
             raise graphviz.RequiredArgumentError("pipe: a formatter needs a renderer too")
         fmt = ":".join(part for part in (format or self.format, renderer, formatter) if part)
         what = f"the drawing ({self.summary})"
-        data = layout(self.source, fmt, engine or self.engine, what, self.layout_size, LAYOUT_SECONDS)
+        data = layout(self.source, fmt, engine or self.engine, what, self.layout_size, seconds=LAYOUT_SECONDS)
         return data.decode(encoding) if encoding else data
 
     def _repr_image_svg_xml(self) -> str:
@@ -183,7 +183,7 @@ def svg_image(svg: str, alt: str) -> str:
 
 _RECORD_SPECIAL = re.compile(r'([{}|<>"\\])')
 _LAYER = re.compile(r"^[A-Za-z](\d+)\[")  # W1[0,1], b1[0], z1[0], a1[0] → layer 1
-_PARAM = re.compile(r"^(?:W(\d+)\[(\d+),\d+\]|b(\d+)\[(\d+)\])$")  # W1[i,j], b1[i] → neuron (1, i)
+_PARAM = re.compile(r"^(?:W(\d+)\[(\d+),(\d+)\]|b(\d+)\[(\d+)\])$")  # W1[i,j] → (1, i, j); b1[i] → (1, i)
 _UNIT = re.compile(r"^([za])(\d+)\[(\d+)\]$")  # z1[i], a1[i] → neuron (1, i)
 
 
@@ -237,7 +237,7 @@ def _neurons(order: list[Value], root: Value) -> tuple[dict[int, Neuron], dict[N
     for k, n in enumerate(order):
         m, u = _PARAM.match(n.label), _UNIT.match(n.label)
         if m and not n.parents:
-            layer, row = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+            layer, row = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(5))
             params[k] = (int(layer), int(row))
         elif u and n.parents:
             key = (int(u.group(2)), int(u.group(3)))
@@ -290,10 +290,9 @@ def _tables(order: list[Value]) -> dict[int, tuple[Neuron, int]]:
     for k, n in enumerate(order):
         m = _PARAM.match(n.label) if not n.parents and not isinstance(n, Constant) else None
         if m and m.group(1):
-            j = int(n.label[n.label.index(",") + 1 : -1])
-            found.setdefault((int(m.group(1)), int(m.group(2))), []).append((0, j, k))
+            found.setdefault((int(m.group(1)), int(m.group(2))), []).append((0, int(m.group(3)), k))
         elif m:
-            found.setdefault((int(m.group(3)), int(m.group(4))), []).append((1, 0, k))
+            found.setdefault((int(m.group(4)), int(m.group(5))), []).append((1, 0, k))
     table: dict[int, tuple[Neuron, int]] = {}
     for key, params in found.items():
         if len({p[:2] for p in params}) < len(params):  # two models' W1[0,0] in one graph: a box each
@@ -317,11 +316,10 @@ def _table_label(rows: list[list[str]], reader_first: bool = False) -> str:
         return "\u2007" * (extra // 2) + record_field(text) + "\u2007" * (extra - extra // 2)
 
     cells = [[padded(t, w) for t, w in zip(row, widths, strict=True)] for row in rows]
-    if reader_first:
-        return " | ".join(
-            "{" + " | ".join([f"<r{k}> {row[0]}", *row[1:]]) + "}" for k, row in enumerate(cells)
-        )
-    return " | ".join("{" + " | ".join([*row[:-1], f"<r{k}> {row[-1]}"]) + "}" for k, row in enumerate(cells))
+    port = 0 if reader_first else len(widths) - 1
+    for k, row in enumerate(cells):
+        row[port] = f"<r{k}> {row[port]}"
+    return " | ".join("{" + " | ".join(row) + "}" for row in cells)
 
 
 # --- choosing the direction ---------------------------------------------------------------------
